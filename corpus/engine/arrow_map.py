@@ -1,0 +1,66 @@
+"""Apply a pure per-document batch function to a DataFrame with ``mapInArrow``.
+
+The batch function is ``fn(batch: pa.RecordBatch, params) -> pa.RecordBatch``. It runs on
+executors, so it must be importable (module level) and params must pickle (pydantic models
+do). Heavy resources (models) belong in module-level ``functools.cache`` loaders so each
+Python worker loads them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from corpus.stages.base import REASON
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
+
+BatchFn = Callable[[pa.RecordBatch, Any], pa.RecordBatch]
+
+
+def extend_schema(schema: StructType, fields: Sequence[tuple[str, str]], reason: bool = True) -> StructType:
+    """``schema`` plus new ``(name, spark_sql_type)`` fields (replacing same-named ones) and,
+    when ``reason``, the nullable :data:`REASON` column."""
+    from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+
+    new = [(n, _parse_datatype_string(t)) for n, t in fields]
+    if reason and all(n != REASON for n, _ in fields):
+        new.append((REASON, _parse_datatype_string("string")))
+    names = {n for n, _ in new}
+    kept = [f for f in schema.fields if f.name not in names]
+    return StructType(kept + [StructField(n, t, True) for n, t in new])
+
+
+def arrow_schema(schema: StructType) -> pa.Schema:
+    """The Arrow schema Spark expects back from ``mapInArrow`` for ``schema``."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(schema)
+
+
+def _conform(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
+    """Reorder and cast ``batch`` to ``target`` (string vs large_string, int widths ...)."""
+    cols = []
+    for f in target:
+        if f.name in batch.schema.names:
+            col = batch.column(f.name)
+            cols.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            cols.append(pa.nulls(batch.num_rows, f.type))
+    return pa.RecordBatch.from_arrays(cols, schema=target)
+
+
+def map_batches(df: DataFrame, fn: BatchFn, params: Any, schema: StructType) -> DataFrame:
+    """``df.mapInArrow`` with ``fn(batch, params)``, output conformed to ``schema``."""
+    target = arrow_schema(schema)
+
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                yield _conform(fn(batch, params), target)
+
+    return df.mapInArrow(run, schema)

@@ -1,0 +1,24 @@
+"""Stage registry: YAML ``kind`` -> module. Modules load lazily so ``corpus validate`` does not
+import Spark, torch or trafilatura."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+KINDS: dict[str, str] = {
+    "warc": "corpus.stages.warc",
+    "extract": "corpus.stages.extract",
+    "langid": "corpus.stages.langid",
+    "heuristics": "corpus.stages.heuristics",
+    "exact_dedup": "corpus.stages.exact_dedup",
+    "minhash": "corpus.stages.minhash",
+    "semdedup": "corpus.stages.semdedup",
+    "tokenize": "corpus.stages.tokenize",
+    "stream": "corpus.stages.stream",
+}
+
+
+def load(kind: str) -> ModuleType:
+    """The module implementing ``kind`` (must define ``Params`` and ``run``)."""
+    return importlib.import_module(KINDS[kind])
