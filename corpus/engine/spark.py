@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DEFAULT_MASTER = "local[*]"
+LOG4J = Path(__file__).with_name("log4j2.properties")
 
 
 def resolve_master(cli: str | None = None, spec: str | None = None) -> str:
@@ -45,7 +47,8 @@ def get_spark(
         .config("spark.python.worker.reuse", "true")
         .config("spark.driver.memory", os.environ.get("CORPUS_DRIVER_MEMORY", "4g"))
         .config("spark.sql.parquet.compression.codec", "zstd")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile=file:{LOG4J}")
+        .config("spark.executor.extraJavaOptions", f"-Dlog4j.configurationFile=file:{LOG4J}")
     )
     for key, value in (conf or {}).items():
         builder = builder.config(key, str(value))

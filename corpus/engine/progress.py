@@ -1,0 +1,109 @@
+"""Live progress for Spark work: a rich bar fed by Spark's status tracker, and the summary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from pyspark import SparkContext
+
+console = Console(stderr=True)
+
+
+def _task_counts(sc: SparkContext) -> tuple[int, int]:
+    """(completed, total) tasks over the active Spark stages."""
+    tracker = sc.statusTracker()
+    done = total = 0
+    for sid in tracker.getActiveStageIds():
+        info = tracker.getStageInfo(sid)
+        if info:
+            done += info.numCompletedTasks
+            total += info.numTasks
+    return done, total
+
+
+@contextmanager
+def spark_progress(sc: SparkContext, label: str, enabled: bool = True):
+    """Show ``label`` with Spark's active tasks as a bar until the block ends."""
+    if not enabled or not console.is_terminal:
+        console.print(f"[bold]▶ {label}[/bold]")
+        yield
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("tasks"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task(label, total=None)
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.5):
+            try:
+                done, total = _task_counts(sc)
+            except Exception:  # the tracker is advisory; never break a run over it
+                continue
+            if total:
+                progress.update(task, completed=done, total=total)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    with progress:
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=2)
+    console.print(f"[green]✔[/green] {label}")
+
+
+def summary_table(results: list[dict[str, Any]], title: str) -> Table:
+    """One row per stage: rows in / kept / removed (top reasons), seconds, docs/s."""
+    table = Table(title=title, title_justify="left")
+    for col, kw in (
+        ("stage", {}),
+        ("status", {}),
+        ("rows in", {"justify": "right"}),
+        ("kept", {"justify": "right"}),
+        ("removed", {"justify": "right"}),
+        ("top removal reasons", {}),
+        ("seconds", {"justify": "right"}),
+        ("docs/s", {"justify": "right"}),
+    ):
+        table.add_column(col, **kw)
+    for r in results:
+        reasons = sorted(r.get("removed_by_reason", {}).items(), key=lambda kv: -kv[1])
+        top = ", ".join(f"{k} {v:,}" for k, v in reasons[:3]) + (" …" if len(reasons) > 3 else "")
+        secs = r.get("seconds") or 0.0
+        rows_in = r.get("rows_in") or 0
+        table.add_row(
+            r["stage"],
+            r["status"],
+            f"{rows_in:,}",
+            f"{r.get('rows_kept', 0):,}",
+            f"{r.get('rows_removed', 0):,}",
+            top,
+            f"{secs:.1f}",
+            f"{rows_in / secs:,.0f}" if secs > 0 and r["status"] == "ran" else "",
+        )
+    return table
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.time()
+
+    @property
+    def seconds(self) -> float:
+        return time.time() - self.start

@@ -1,0 +1,331 @@
+"""Run a pipeline's stages: plan (skip what is committed and unchanged), run, write, commit.
+
+Each stage writes into ``<output>/.<stage>.tmp-<uuid>/`` and is renamed into place with its
+manifest written last, so a killed run leaves either the previous committed dataset or
+nothing at ``<output>/<stage>/`` — never a half-written one that a later stage would read.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import corpus
+from corpus import stages
+from corpus.engine import fs
+from corpus.engine.manifest import (
+    REMOVED,
+    SHARD_RE,
+    config_hash,
+    manifest_sha256,
+    read_manifest,
+    shard_entries,
+    write_manifest,
+)
+from corpus.engine.progress import Timer, spark_progress
+from corpus.errors import UserError
+from corpus.spec import Pipeline, StageSpec, is_dataset_path
+from corpus.stages.base import REASON, StageContext, StageOutput
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DEFAULT_ROWS_PER_SHARD = 20_000
+
+
+@dataclass
+class PlanItem:
+    spec: StageSpec
+    action: str  # "run" | "skip"
+    why: str
+    config_hash: str
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (ref, dataset path)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def stage_config_hash(pipeline: Pipeline, spec: StageSpec) -> str:
+    return config_hash(
+        {
+            "kind": spec.kind,
+            "params": spec.params.model_dump(mode="json"),
+            "inputs": list(spec.inputs),
+            "seed": pipeline.seed,
+            "code_version": corpus.__version__,
+        }
+    )
+
+
+def input_path(output: str, ref: str) -> str:
+    return ref if is_dataset_path(ref) else fs.join(output, ref)
+
+
+def plan(pipeline: Pipeline, output: str, only: list[str] | None = None, force: list[str] | None = None) -> list[PlanItem]:
+    """Decide per stage whether to run: not committed, config or an input changed, forced,
+    or an upstream stage of this run reruns (its new manifest will differ)."""
+    only, force = set(only or []), set(force or [])
+    for name in only | force:
+        pipeline.stage(name)  # raises SpecError for an unknown name
+    items: list[PlanItem] = []
+    rerun: set[str] = set()
+    for spec in pipeline.stages:
+        chash = stage_config_hash(pipeline, spec)
+        inputs = [(ref, input_path(output, ref)) for ref in spec.inputs]
+        if only and spec.name not in only:
+            items.append(PlanItem(spec, "skip", "not selected (--only)", chash, inputs))
+            continue
+        committed = read_manifest(fs.join(output, spec.name))
+        if spec.name in force:
+            action, why = "run", "forced"
+        elif committed is None:
+            action, why = "run", "not committed"
+        elif committed.get("config_hash") != chash:
+            action, why = "run", "config changed"
+        elif any(ref in rerun for ref in spec.inputs):
+            action, why = "run", "an input reruns"
+        elif _recorded_inputs(committed) != _current_inputs(inputs):
+            action, why = "run", "an input changed"
+        else:
+            action, why = "skip", "committed and unchanged"
+        if action == "run":
+            rerun.add(spec.name)
+        items.append(PlanItem(spec, action, why, chash, inputs))
+    return items
+
+
+def _recorded_inputs(manifest: dict[str, Any]) -> dict[str, str]:
+    return {i["name"]: i["manifest_sha256"] for i in manifest.get("inputs", [])}
+
+
+def _current_inputs(inputs: list[tuple[str, str]]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for ref, path in inputs:
+        out[ref] = manifest_sha256(path) if read_manifest(path) is not None else None
+    return out
+
+
+def check_writable(output: str) -> None:
+    """Fail early with one line when the output folder cannot be written."""
+    probe = fs.join(output, f".write-probe-{uuid.uuid4().hex}")
+    try:
+        fs.makedirs(output)
+        fs.write_text_atomic(probe, "ok")
+        fs.remove(probe)
+    except OSError as e:
+        raise UserError(f"output folder {output} is not writable: {e.strerror or e}") from None
+
+
+def read_dataset(spark: SparkSession, path: str, manifest: dict[str, Any]) -> DataFrame:
+    """Kept rows of a committed dataset, read from exactly the shards its manifest lists."""
+    from pyspark.sql.types import StructType
+
+    files = [fs.spark_path(fs.join(path, s["file"])) for s in manifest.get("shards", [])]
+    schema = StructType.fromJson(manifest["schema"])
+    if not files:
+        return spark.createDataFrame([], schema)
+    return spark.read.schema(schema).parquet(*files)
+
+
+def run_pipeline(
+    spark: SparkSession,
+    pipeline: Pipeline,
+    output: str | None = None,
+    only: list[str] | None = None,
+    force: list[str] | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Run the planned stages in order; returns one summary dict per stage."""
+    output = output or pipeline.output
+    check_writable(output)
+    results = []
+    for item in plan(pipeline, output, only, force):
+        if item.action == "skip":
+            m = read_manifest(fs.join(output, item.spec.name)) or {}
+            results.append({**_summary(m), "stage": item.spec.name, "status": "skipped", "why": item.why})
+            continue
+        m = run_stage(spark, pipeline, item, output, progress=progress)
+        results.append({**_summary(m), "stage": item.spec.name, "status": "ran", "why": item.why})
+    return results
+
+
+def _summary(m: dict[str, Any]) -> dict[str, Any]:
+    keys = ("rows_in", "rows_kept", "rows_removed", "removed_by_reason", "seconds", "metrics")
+    return {k: m[k] for k in keys if k in m}
+
+
+def run_stage(spark: SparkSession, pipeline: Pipeline, item: PlanItem, output: str, progress: bool = True) -> dict[str, Any]:
+    """Run one stage and commit its dataset; returns the manifest written."""
+    spec = item.spec
+    final = fs.join(output, spec.name)
+    _clean_stale(output, spec.name)
+    inputs, manifests, recorded = {}, {}, []
+    for ref, path in item.inputs:
+        m = read_manifest(path)
+        if m is None:
+            raise UserError(f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path} (run it first)")
+        inputs[ref] = read_dataset(spark, path, m)
+        manifests[ref] = m
+        recorded.append({"name": ref, "path": path, "manifest_sha256": manifest_sha256(path)})
+
+    started, timer = _now(), Timer()
+    ctx = StageContext(
+        spark=spark,
+        name=spec.name,
+        seed=pipeline.seed,
+        inputs=inputs,
+        base_dir=Path.cwd(),
+        output_dir=output,
+        input_manifests=manifests,
+    )
+    tmp = fs.join(output, f".{spec.name}.tmp-{uuid.uuid4().hex[:12]}")
+    with spark_progress(spark.sparkContext, f"{spec.name} ({spec.kind})", enabled=progress):
+        out = stages.load(spec.kind).run(ctx, spec.params)
+        counts = write_output(out, tmp)
+        metrics = dict(out.metrics)
+        if out.after_write is not None:
+            metrics.update(out.after_write(read_dataset(spark, tmp, counts)))
+
+    rows_in = _rows_in(out, manifests, counts)
+    if out.balanced and rows_in != counts["rows_kept"] + counts["rows_removed"]:
+        raise RuntimeError(
+            f"stage {spec.name!r} lost rows: in={rows_in} kept={counts['rows_kept']} removed={counts['rows_removed']}"
+        )
+    import pyspark
+
+    manifest = {
+        "stage": spec.name,
+        "kind": spec.kind,
+        "pipeline": pipeline.name,
+        "config_hash": item.config_hash,
+        "params": spec.params.model_dump(mode="json"),
+        "seed": pipeline.seed,
+        "inputs": recorded,
+        "code_version": corpus.__version__,
+        "engine": {"name": "spark", "version": pyspark.__version__, "master": spark.sparkContext.master},
+        "started": started,
+        "finished": _now(),
+        "seconds": round(timer.seconds, 3),
+        "balanced": out.balanced,
+        "rows_in": rows_in,
+        **counts,
+        "metrics": metrics,
+    }
+    write_manifest(tmp, manifest)
+    _swap_into_place(tmp, final, output, spec.name)
+    return manifest
+
+
+def _rows_in(out: StageOutput, manifests: dict[str, dict[str, Any]], counts: dict[str, Any]) -> int:
+    if out.rows_in is not None:
+        return out.rows_in
+    if manifests:
+        return sum(m["rows_kept"] for m in manifests.values())
+    return counts["rows_kept"] + counts["rows_removed"]
+
+
+def write_output(out: StageOutput, folder: str) -> dict[str, Any]:
+    """Write kept rows to ``folder`` and removed ones to ``folder/_removed``; return the
+    counts, shard list and schema for the manifest."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    rows = out.rows
+    has_reason = REASON in rows.columns
+    if out.balanced and not has_reason:
+        raise RuntimeError(f"a balanced stage must return a {REASON!r} column")
+    rows = rows.persist(StorageLevel.DISK_ONLY)
+    try:
+        removed_by_reason: dict[str, int] = {}
+        if has_reason:
+            group = F.regexp_replace(F.col(REASON), r"^(.*_of):.*$", "$1")
+            kept = 0
+            for r in rows.groupBy(group.alias("g")).count().collect():
+                if r["g"] is None:
+                    kept = r["count"]
+                else:
+                    removed_by_reason[r["g"]] = r["count"]
+            kept_df = rows.filter(F.col(REASON).isNull()).drop(REASON)
+            removed_df = rows.filter(F.col(REASON).isNotNull()).withColumnRenamed(REASON, "reason")
+        else:
+            kept = rows.count()
+            kept_df, removed_df = rows, None
+        removed = sum(removed_by_reason.values())
+
+        shards = out.shards or max(1, math.ceil(kept / DEFAULT_ROWS_PER_SHARD))
+        part_by = [c for c in out.partition_by if c in kept_df.columns]
+        sort_by = [c for c in out.sort_by if c in kept_df.columns]
+        kept_sorted = kept_df.repartition(shards, *part_by) if part_by else kept_df.repartition(shards)
+        _write(kept_sorted.sortWithinPartitions(*sort_by) if sort_by else kept_sorted, folder, out.write_options)
+        if removed_df is not None and removed:
+            rshards = max(1, math.ceil(removed / DEFAULT_ROWS_PER_SHARD))
+            rpart = removed_df.repartition(rshards, "id") if "id" in removed_df.columns else removed_df.coalesce(rshards)
+            _write(rpart.sortWithinPartitions("id") if "id" in removed_df.columns else rpart, fs.join(folder, REMOVED), {})
+        schema = kept_df.schema.jsonValue()
+    finally:
+        rows.unpersist()
+    return {
+        "rows_kept": kept,
+        "rows_removed": removed,
+        "removed_by_reason": dict(sorted(removed_by_reason.items())),
+        "schema": schema,
+        "shards": shard_entries(folder),
+        "removed_shards": shard_entries(fs.join(folder, REMOVED)),
+    }
+
+
+def _write(df: DataFrame, folder: str, options: dict[str, str]) -> None:
+    """Write Parquet (zstd) and rename Spark's files to ``part-NNNNN.parquet`` in partition
+    order, dropping ``_SUCCESS`` and checksum files."""
+    writer = df.write.mode("overwrite").option("compression", "zstd")
+    for k, v in options.items():
+        writer = writer.option(k, v)
+    writer.parquet(fs.spark_path(folder))
+    names = [n for n in fs.listdir(folder) if n.startswith("part-") and n.endswith(".parquet")]
+    for i, name in enumerate(sorted(names)):
+        fs.rename(fs.join(folder, name), fs.join(folder, f"part-{i:05d}.parquet"))
+    for name in fs.listdir(folder):
+        if not SHARD_RE.match(name) and name != REMOVED:
+            fs.remove(fs.join(folder, name))
+
+
+def _swap_into_place(tmp: str, final: str, output: str, name: str) -> None:
+    old = fs.join(output, f".{name}.old-{uuid.uuid4().hex[:12]}")
+    if fs.exists(final):
+        fs.rename(final, old)
+    fs.rename(tmp, final)
+    fs.remove(old)
+
+
+def _clean_stale(output: str, name: str) -> None:
+    """Remove leftovers of an interrupted run of this stage (tmp and old folders)."""
+    for entry in fs.listdir(output):
+        if entry.startswith((f".{name}.tmp-", f".{name}.old-")):
+            fs.remove(fs.join(output, entry))
+
+
+def run_stage_for_test(
+    spark: SparkSession,
+    kind: str,
+    params: dict[str, Any],
+    output: str,
+    inputs: dict[str, str] | None = None,
+    name: str | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run one stage through the real runner (validation, write, manifest) in tests.
+
+    ``inputs`` maps input names to committed dataset folders."""
+    from corpus.spec import load_pipeline_dict
+
+    stage = {"kind": kind, "name": name or kind, **params}
+    if inputs:
+        stage["inputs"] = list(inputs.values())
+    pipeline = load_pipeline_dict({"name": "test", "output": output, "seed": seed, "stages": [stage]})
+    item = plan(pipeline, output, force=[stage["name"]])[0]
+    return run_stage(spark, pipeline, item, output, progress=False)

@@ -1,0 +1,80 @@
+"""``corpus inspect``: look at a dataset with DuckDB (schema, counts, reasons, sample rows)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from corpus.engine import fs
+from corpus.engine.manifest import REMOVED, SHARD_RE, read_manifest
+from corpus.errors import UserError
+
+TEXT_PREVIEW = 120
+
+
+def _glob(folder: str) -> str | None:
+    return fs.join(folder, "part-*.parquet") if any(SHARD_RE.match(n) for n in fs.listdir(folder)) else None
+
+
+def connect(dataset: str):
+    """A DuckDB connection with views ``data`` (kept rows) and ``removed`` (if any)."""
+    import duckdb
+
+    con = duckdb.connect()
+    kept = _glob(dataset)
+    if kept is None:
+        raise UserError(f"{dataset}: no part-*.parquet shards here (is it a stage folder of a finished run?)")
+    con.execute(f"create view data as select * from read_parquet('{kept}')")
+    rem = _glob(fs.join(dataset, REMOVED))
+    if rem is not None:
+        con.execute(f"create view removed as select * from read_parquet('{rem}')")
+    return con
+
+
+def _table(con, sql: str, title: str) -> Table:
+    rel = con.sql(sql)
+    table = Table(title=title, title_justify="left")
+    for name in rel.columns:
+        table.add_column(name, overflow="fold")
+    for row in rel.fetchall():
+        table.add_row(*[_cell(v) for v in row])
+    return table
+
+
+def _cell(v: object) -> str:
+    s = repr(v) if not isinstance(v, str) else v
+    s = s.replace("\n", "⏎ ")
+    return s if len(s) <= TEXT_PREVIEW else s[:TEXT_PREVIEW] + "…"
+
+
+def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, console: Console) -> None:
+    if not fs.exists(dataset):
+        raise UserError(f"{dataset}: no such dataset folder")
+    con = connect(dataset)
+    if sql:
+        console.print(_table(con, sql, sql))
+        return
+    m = read_manifest(dataset)
+    if m:
+        console.print(
+            f"[bold]{m['stage']}[/bold] ({m['kind']}) — rows in {m.get('rows_in', 0):,}, kept {m.get('rows_kept', 0):,}, "
+            f"removed {m.get('rows_removed', 0):,}; {m.get('seconds', 0):.1f} s on {m['engine']['master']}; finished {m['finished']}"
+        )
+    else:
+        console.print(f"[yellow]{dataset}: no _manifest.json — not a committed dataset[/yellow]")
+    console.print(_table(con, "select column_name, column_type from (describe data)", "schema"))
+    console.print(f"rows: {con.sql('select count(*) from data').fetchone()[0]:,}")
+    views = {r[0] for r in con.sql("select view_name from duckdb_views() where not internal").fetchall()}
+    if "removed" in views:
+        console.print(
+            _table(
+                con,
+                "select regexp_replace(reason, '^(.*_of):.*$', '\\1') as reason, count(*) as rows "
+                "from removed group by 1 order by 2 desc limit 20",
+                "removed by reason",
+            )
+        )
+    view = "removed" if removed else "data"
+    if removed and "removed" not in views:
+        raise UserError(f"{dataset}: nothing was removed by this stage")
+    console.print(_table(con, f"select * from {view} limit {int(limit)}", f"sample of {view}"))
