@@ -33,10 +33,14 @@ def validate(pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")]) ->
 @app.command()
 def run(
     pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")],
-    master: Annotated[str | None, typer.Option(help="Spark master URL (default: YAML, $CORPUS_SPARK_MASTER, local[*])")] = None,
+    master: Annotated[
+        str | None, typer.Option(help="Spark master URL (default: YAML, $CORPUS_SPARK_MASTER, local[*])")
+    ] = None,
     output: Annotated[str | None, typer.Option(help="output root (default: the pipeline's `output`)")] = None,
     only: Annotated[list[str] | None, typer.Option(help="run only this stage (repeatable)")] = None,
-    force: Annotated[list[str] | None, typer.Option(help="rerun this stage even if committed (repeatable)")] = None,
+    force: Annotated[
+        list[str] | None, typer.Option(help="rerun this stage even if committed (repeatable)")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and exit")] = False,
     progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
 ) -> None:
@@ -65,9 +69,13 @@ def run(
         results = run_pipeline(spark, p, root, only, force, progress=progress)
     finally:
         spark.stop()
-    out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s on {resolve_master(master, p.master)}"))
+    out.print(
+        summary_table(results, f"{p.name}: {timer.seconds:.1f} s on {resolve_master(master, p.master)}")
+    )
     last = results[-1]["stage"] if results else ""
-    out.print(f"output: {root}\nlook: corpus inspect {root}/{last}    or    duckdb -c \"select count(*) from '{root}/{last}/*.parquet'\"")
+    out.print(
+        f"output: {root}\nlook: corpus inspect {root}/{last}    or    duckdb -c \"select count(*) from '{root}/{last}/*.parquet'\""
+    )
 
 
 @app.command()

@@ -84,7 +84,9 @@ class Pipeline:
         for s in self.stages:
             if s.name == name:
                 return s
-        raise SpecError(f"{self.path}: no stage named {name!r} (stages: {', '.join(s.name for s in self.stages)})")
+        raise SpecError(
+            f"{self.path}: no stage named {name!r} (stages: {', '.join(s.name for s in self.stages)})"
+        )
 
 
 def _loc(parts: tuple[Any, ...]) -> str:
@@ -141,7 +143,9 @@ def load_pipeline_dict(raw: Any, path: str | Path = "<pipeline>") -> Pipeline:
         output=header.output,
         seed=header.seed,
         master=header.spark.master,
-        spark_conf={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in header.spark.conf.items()},
+        spark_conf={
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in header.spark.conf.items()
+        },
         stages=tuple(specs),
     )
 
@@ -154,7 +158,9 @@ def _stage(path: Path, i: int, entry: Any, seen: set[str], before: list[StageSpe
     if kind is None:
         raise SpecError(f"{where}: field 'kind': required field is missing")
     if kind not in stages.KINDS:
-        raise SpecError(f"{where}: field 'kind': unknown stage kind {kind!r} (known: {', '.join(sorted(stages.KINDS))})")
+        raise SpecError(
+            f"{where}: field 'kind': unknown stage kind {kind!r} (known: {', '.join(sorted(stages.KINDS))})"
+        )
     name = entry.get("name", kind)
     where = f"{path}: stage {i} ({name})"
     if not isinstance(name, str) or not NAME_RE.match(name):

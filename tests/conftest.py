@@ -35,3 +35,12 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """Master URL of a real standalone Spark cluster (master + one worker on 127.0.0.1)."""
+    from tests.cluster import standalone_cluster
+
+    with standalone_cluster(tmp_path_factory.mktemp("spark-cluster")) as url:
+        yield url

@@ -87,7 +87,9 @@ def verify_dataset(dataset: str) -> list[str]:
     kept = sum(e["rows"] for e in m.get("shards", []))
     removed = sum(e["rows"] for e in m.get("removed_shards", []))
     if kept != m.get("rows_kept"):
-        problems.append(f"{manifest_path(dataset)}: shards hold {kept} rows, manifest says rows_kept={m.get('rows_kept')}")
+        problems.append(
+            f"{manifest_path(dataset)}: shards hold {kept} rows, manifest says rows_kept={m.get('rows_kept')}"
+        )
     if removed != m.get("rows_removed", 0):
         problems.append(
             f"{manifest_path(dataset)}: _removed holds {removed} rows, manifest says rows_removed={m.get('rows_removed')}"

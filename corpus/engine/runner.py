@@ -66,7 +66,9 @@ def input_path(output: str, ref: str) -> str:
     return ref if is_dataset_path(ref) else fs.join(output, ref)
 
 
-def plan(pipeline: Pipeline, output: str, only: list[str] | None = None, force: list[str] | None = None) -> list[PlanItem]:
+def plan(
+    pipeline: Pipeline, output: str, only: list[str] | None = None, force: list[str] | None = None
+) -> list[PlanItem]:
     """Decide per stage whether to run: not committed, config or an input changed, forced,
     or an upstream stage of this run reruns (its new manifest will differ)."""
     only, force = set(only or []), set(force or [])
@@ -159,7 +161,9 @@ def _summary(m: dict[str, Any]) -> dict[str, Any]:
     return {k: m[k] for k in keys if k in m}
 
 
-def run_stage(spark: SparkSession, pipeline: Pipeline, item: PlanItem, output: str, progress: bool = True) -> dict[str, Any]:
+def run_stage(
+    spark: SparkSession, pipeline: Pipeline, item: PlanItem, output: str, progress: bool = True
+) -> dict[str, Any]:
     """Run one stage and commit its dataset; returns the manifest written."""
     spec = item.spec
     final = fs.join(output, spec.name)
@@ -168,7 +172,9 @@ def run_stage(spark: SparkSession, pipeline: Pipeline, item: PlanItem, output: s
     for ref, path in item.inputs:
         m = read_manifest(path)
         if m is None:
-            raise UserError(f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path} (run it first)")
+            raise UserError(
+                f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path} (run it first)"
+            )
         inputs[ref] = read_dataset(spark, path, m)
         manifests[ref] = m
         recorded.append({"name": ref, "path": path, "manifest_sha256": manifest_sha256(path)})
@@ -261,11 +267,21 @@ def write_output(out: StageOutput, folder: str) -> dict[str, Any]:
         part_by = [c for c in out.partition_by if c in kept_df.columns]
         sort_by = [c for c in out.sort_by if c in kept_df.columns]
         kept_sorted = kept_df.repartition(shards, *part_by) if part_by else kept_df.repartition(shards)
-        _write(kept_sorted.sortWithinPartitions(*sort_by) if sort_by else kept_sorted, folder, out.write_options)
+        _write(
+            kept_sorted.sortWithinPartitions(*sort_by) if sort_by else kept_sorted, folder, out.write_options
+        )
         if removed_df is not None and removed:
             rshards = max(1, math.ceil(removed / DEFAULT_ROWS_PER_SHARD))
-            rpart = removed_df.repartition(rshards, "id") if "id" in removed_df.columns else removed_df.coalesce(rshards)
-            _write(rpart.sortWithinPartitions("id") if "id" in removed_df.columns else rpart, fs.join(folder, REMOVED), {})
+            rpart = (
+                removed_df.repartition(rshards, "id")
+                if "id" in removed_df.columns
+                else removed_df.coalesce(rshards)
+            )
+            _write(
+                rpart.sortWithinPartitions("id") if "id" in removed_df.columns else rpart,
+                fs.join(folder, REMOVED),
+                {},
+            )
         schema = kept_df.schema.jsonValue()
     finally:
         rows.unpersist()
