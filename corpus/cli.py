@@ -45,16 +45,17 @@ def run(
     progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
 ) -> None:
     """Run a pipeline; stages committed with the same config and inputs are skipped."""
-    from corpus.engine.runner import plan, run_pipeline
+    from corpus.engine.runner import check_writable, plan, run_pipeline
     from corpus.spec import load_pipeline
 
     p = load_pipeline(pipeline)
     root = output or p.output
+    items = plan(p, root, only, force)  # input and name errors before Spark starts
     if dry_run:
         table = Table(title=f"plan: {p.name} → {root}", title_justify="left")
         for col in ("#", "stage", "kind", "inputs", "action", "why"):
             table.add_column(col)
-        for item in plan(p, root, only, force):
+        for item in items:
             s = item.spec
             table.add_row(str(s.index), s.name, s.kind, ", ".join(s.inputs) or "—", item.action, item.why)
         out.print(table)
@@ -63,6 +64,7 @@ def run(
     from corpus.engine.progress import Timer, summary_table
     from corpus.engine.spark import get_spark, resolve_master
 
+    check_writable(root)
     timer = Timer()
     spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
     try:

@@ -97,6 +97,9 @@ def plan(
             action, why = "skip", "committed and unchanged"
         if action == "run":
             rerun.add(spec.name)
+            for ref, path in inputs:
+                if ref not in rerun and read_manifest(path) is None:
+                    raise UserError(f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path}")
         items.append(PlanItem(spec, action, why, chash, inputs))
     return items
 
