@@ -106,7 +106,9 @@ class GroupedExperts(nn.Module):
         order = flat_expert.argsort(stable=True)
         counts = torch.bincount(flat_expert, minlength=n_experts)
         # Autocast does not cover grouped_mm: cast to the autocast dtype by hand.
-        dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(x.device.type) else x.dtype
+        dtype = (
+            torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(x.device.type) else x.dtype
+        )
         xs = x[order // top_k].to(dtype)  # one row per (token, slot), grouped by expert
         gate_up = torch.cat((self.gate_proj, self.up_proj), dim=1).to(dtype)  # [E, 2I, H]
         down = self.down_proj.to(dtype)
