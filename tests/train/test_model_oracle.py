@@ -14,6 +14,15 @@ from corpus.train.layout import DocLayout
 from corpus.train.model import GLM4MoE, ModelConfig, hf_config
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: intra-op threads only add contention (25x slower on a busy 2-core box)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def tiny_config(**overrides) -> ModelConfig:
     """Every GLM-4.5 feature on: partial RoPE, QK-norm, q/k/v bias, 8 experts top-2, a shared
     expert, one dense first layer, routed_scaling_factor != 1, MTP."""
