@@ -1,0 +1,129 @@
+"""``tokenize``: token ids per document with HF ``tokenizers``, EOS appended.
+
+Adds ``input_ids list<int32>`` (the document's ids followed by EOS) and ``n_tokens int``.
+Documents with no text (null, empty or whitespace only) are removed with reason
+``tokenize:empty``. A per-source transform (``transforms: {source: name}``, see
+:mod:`corpus.tokens.transforms`) rewrites text just before encoding — the hook
+Fill-in-the-Middle for code uses.
+
+The tokenizer is ``tokenizer`` (a ``tokenizer.json`` or a folder holding one). With
+``train_vocab_size`` set, the stage first trains one on a hashed sample of its input
+(``train_sample_docs`` documents, chosen by hash(seed, id), read in hash order so training
+is deterministic) and saves it at ``tokenizer``, overwriting what is there. Either way the
+tokenizer's sha256, eos and pad ids go into the manifest, where stream stages read them.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator
+
+from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
+from corpus.tokens import encode, transforms
+from corpus.tokens import tokenizer as tk
+
+
+class Params(StageParams):
+    tokenizer: str
+    """Path of ``tokenizer.json`` or of a folder holding it (relative to the working directory)."""
+    train_vocab_size: int | None = Field(None, ge=len(tk.SPECIAL_TOKENS) + 256)
+    """When set: train a tokenizer of this size on the input first and save it at ``tokenizer``."""
+    train_sample_docs: int = Field(50_000, gt=0)
+    eos_token: str = tk.EOS
+    pad_token: str = tk.PAD
+    split_special_tokens: bool = False
+    """Encode special-token strings found in document text as plain text (only the appended
+    EOS is then special). Off by default: agent and chat data carry real role/tool tokens."""
+    transforms: dict[str, str] = Field(default_factory=dict)
+    """``{source: transform name}`` applied before encoding."""
+
+    @field_validator("transforms")
+    @classmethod
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v.values():
+            transforms.get(name)
+        return v
+
+
+def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed: int = 0) -> pa.RecordBatch:
+    """Encode a batch of documents; ``params.tokenizer`` is an absolute path here."""
+    tok = encode.encoder(params.tokenizer, digest, params.split_special_tokens)
+    text = batch.column("text")
+    empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), True)
+    keep = pc.invert(empty)
+    texts = pc.filter(text, keep).to_pylist()
+    if params.transforms:
+        sources = pc.filter(batch.column("source"), keep).to_pylist()
+        ids = pc.filter(batch.column("id"), keep).to_pylist()
+        texts = [
+            transforms.get(params.transforms[s])(t, i, seed) if s in params.transforms else t
+            for t, s, i in zip(texts, sources, ids, strict=True)
+        ]
+    encoded = encode.encode(tok, texts, tk.special_id(tok, params.eos_token))
+    # Scatter the encoded rows back into place; empty documents get nulls and a reason.
+    slot = pc.subtract(pc.cumulative_sum(pc.cast(keep, pa.int64())), 1)
+    take = pc.if_else(keep, slot, pa.scalar(None, pa.int64()))
+    input_ids = encoded.take(take)
+    n_tokens = pc.cast(pc.list_value_length(input_ids), pa.int32())
+    reason = pc.if_else(empty, pa.scalar("tokenize:empty"), pa.scalar(None, pa.string()))
+    return pa.RecordBatch.from_arrays(
+        [*batch.columns, input_ids, n_tokens, reason],
+        names=[*batch.schema.names, "input_ids", "n_tokens", REASON],
+    )
+
+
+def _train(ctx: StageContext, params: Params, path: str) -> int:
+    """Train the tokenizer on a hashed sample of the input; returns the sample size."""
+    docs = ctx.input.select("id", "text")
+    total = docs.count()
+    rate = min(1.0, params.train_sample_docs / max(total, 1))
+    from pyspark.sql.types import StructType
+
+    schema = StructType.fromDDL("key long, text string")
+    sample = map_batches(docs, functools.partial(tk.sample_batch, rate=rate), ctx.seed, schema)
+    rows = sample.orderBy("key").select("text")
+    count = 0
+
+    def texts():
+        nonlocal count
+        for row in rows.toLocalIterator():
+            count += 1
+            yield row.text
+
+    tk.train(texts(), params.train_vocab_size, path)
+    return count
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
+    path = ctx.resolve(params.tokenizer)
+    trained = None
+    if params.train_vocab_size is not None:
+        trained = _train(ctx, params, path)
+    digest = tk.sha256(path)
+    resolved = params.model_copy(update={"tokenizer": str(tk.tokenizer_file(path))})
+    tok = encode.encoder(resolved.tokenizer, digest, params.split_special_tokens)
+    fn = functools.partial(tokenize_batch, digest=digest, seed=ctx.seed)
+    schema = extend_schema(ctx.input.schema, [("input_ids", "array<int>"), ("n_tokens", "int")])
+    rows = map_batches(ctx.input, fn, resolved, schema)
+
+    def after_write(kept) -> dict:
+        from pyspark.sql import functions as F
+
+        per = kept.groupBy("source").agg(F.sum("n_tokens").alias("t")).collect()
+        return {"tokens": sum(r.t for r in per), "tokens_per_source": {r.source: r.t for r in per}}
+
+    metrics = {
+        "tokenizer": str(Path(resolved.tokenizer)),
+        "tokenizer_sha256": digest,
+        "vocab_size": tok.get_vocab_size(),
+        "eos_id": tk.special_id(tok, params.eos_token),
+        "pad_id": tk.special_id(tok, params.pad_token),
+    }
+    if trained is not None:
+        metrics["tokenizer_trained_on_docs"] = trained
+    return StageOutput(rows=rows, metrics=metrics, after_write=after_write)

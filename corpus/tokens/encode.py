@@ -1,0 +1,43 @@
+"""Batched text -> token ids, straight into an Arrow ``list<int32>`` column.
+
+HF ``tokenizers``' ``encode_batch_fast`` (Rust, multi-threaded, no offsets) does the work;
+ids go from the encodings into one flat numpy buffer rather than through ``pa.array`` on
+nested Python lists, which is several times slower at this size.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+from tokenizers import Tokenizer
+
+from corpus.tokens import tokenizer as tk
+
+
+@functools.cache
+def encoder(path: str, digest: str, split_special_tokens: bool) -> Tokenizer:
+    """A tokenizer for encoding, once per worker; with ``split_special_tokens`` special-token
+    strings inside document text encode as plain text, so only the EOS we append is special."""
+    tok = Tokenizer.from_file(str(tk.tokenizer_file(path)))
+    if digest and tk.sha256(path) != digest:
+        raise RuntimeError(f"tokenizer {path} changed during the run (expected sha256 {digest})")
+    tok.encode_special_tokens = split_special_tokens
+    return tok
+
+
+def encode(tok: Tokenizer, texts: Sequence[str], eos_id: int | None) -> pa.ListArray:
+    """Token ids of every text, with ``eos_id`` appended when given."""
+    ids = [e.ids for e in tok.encode_batch_fast(list(texts), add_special_tokens=False)]
+    lens = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    values = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lens.sum()))
+    if eos_id is not None:
+        ends = np.cumsum(lens)
+        values = np.insert(values, ends, np.int32(eos_id))
+        lens = lens + 1
+    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.int32()))
