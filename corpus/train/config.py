@@ -1,0 +1,145 @@
+"""The train YAML schema (pydantic, unknown keys rejected): what ``corpus train FILE.yaml`` reads.
+
+Every token milestone of the GLM-4.5 recipe (batch warmup over 500B of 23T tokens, bias rate
+and MTP weight switching at 15T) is a *fraction of the planned total*, so a tiny run keeps
+the recipe's shape. The planned total is the sum of the stage token budgets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunCfg(_Strict):
+    name: str = "train"
+    output: str = Field("out/train", description="run folder; relative paths resolve against the working dir")
+    seed: int = 0
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="bf16 autocast (CUDA); fp32 for CPU and tests"
+    )
+    threads: int | None = Field(
+        None,
+        gt=0,
+        description="torch intra-op threads per process (1 avoids thrashing on a busy small machine)",
+    )
+
+
+class StageCfg(_Strict):
+    """One row of the stage table: its length, budget, RoPE base and token streams."""
+
+    name: str
+    seq_len: int = Field(gt=1)
+    tokens: int = Field(gt=0, description="token budget of the stage (rows x seq_len, padding included)")
+    rope_theta: float = Field(gt=0)
+    streams: list[str] = Field(min_length=1, description="token-stream folders; their rows are pooled")
+    packing: Literal["truncate", "best_fit"] = Field(
+        "truncate", description="how the streams were built (recorded; the streams are checked)"
+    )
+
+
+class OptimCfg(_Strict):
+    lr: float = 2.5e-4
+    min_lr: float = 2.5e-5
+    warmup_frac: float = Field(0.01, ge=0, lt=1, description="LR warmup, fraction of the planned tokens")
+    weight_decay: float = 0.1
+    momentum: float = 0.95
+    nesterov: bool = True
+    ns_steps: int = 5
+    ns_dtype: Literal["float32", "bfloat16"] = "bfloat16"
+    muon_rms: float = Field(0.2, description="Moonlight: Muon update scaled by rms*sqrt(max(A,B))")
+    adam_betas: tuple[float, float] = (0.9, 0.95)
+    adam_eps: float = 1e-8
+    head: Literal["muon", "adamw"] = "muon"
+    grad_clip: float | None = Field(1.0, description="global grad-norm clip; null disables")
+
+
+class BatchCfg(_Strict):
+    global_tokens: int = Field(gt=0, description="full global batch in tokens (GLM-4.5: 64M)")
+    micro_rows: int = Field(1, gt=0, description="rows per forward pass on one rank")
+    warmup_start: float = Field(0.25, gt=0, le=1, description="batch warmup starts at this fraction")
+    warmup_frac: float = Field(
+        500 / 23000, ge=0, lt=1, description="... and reaches full at this run fraction"
+    )
+
+
+class BalanceCfg(_Strict):
+    bias_rate: float = 0.001
+    bias_until_frac: float = Field(15 / 23, ge=0, le=1)
+    aux_weight: float = 1e-4
+
+
+class MtpCfg(_Strict):
+    weight: float = 0.3
+    weight_after: float = 0.1
+    switch_frac: float = Field(15 / 23, ge=0, le=1)
+
+
+class DataCfg(_Strict):
+    lanes: int = Field(
+        8, gt=0, description="fixed read lanes; any world size dividing it gives the same batches"
+    )
+    shuffle_rows: int = Field(1024, gt=0, description="rows per shuffle window (the shuffle buffer)")
+
+
+class CheckpointCfg(_Strict):
+    every_steps: int = Field(100, gt=0)
+    keep_last: int = Field(3, gt=0)
+
+
+class LogCfg(_Strict):
+    every_steps: int = Field(1, gt=0)
+
+
+class TrainConfig(_Strict):
+    run: RunCfg = RunCfg()
+    model: dict[str, Any] = Field(description="corpus.train.model.ModelConfig fields")
+    stages: list[StageCfg] = Field(min_length=1)
+    optim: OptimCfg = OptimCfg()
+    batch: BatchCfg
+    balance: BalanceCfg = BalanceCfg()
+    mtp: MtpCfg = MtpCfg()
+    data: DataCfg = DataCfg()
+    checkpoint: CheckpointCfg = CheckpointCfg()
+    log: LogCfg = LogCfg()
+
+    @model_validator(mode="after")
+    def _unique_stage_names(self) -> TrainConfig:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        return self
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(s.tokens for s in self.stages)
+
+
+class ConfigError(ValueError):
+    """A user mistake in the train YAML: the message names the file and the field."""
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Parse and validate a train YAML; errors name the file and each bad field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: {e}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as e:
+        lines = [f"{path}: invalid train config"]
+        for err in e.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from e
