@@ -5,13 +5,15 @@ Nothing is dropped silently: a record that is not an HTML page becomes a row wit
 damage and then one row naming the file and the error. Rows are plain dicts with the
 columns of :data:`SCHEMA`; the Spark stage turns them into Arrow batches.
 
-Files may be plain, gzip (per record or whole-file), or LZ4-frame compressed (detected by
+Files may be plain, gzip (per record, or one member for the whole file), or LZ4-frame compressed (detected by
 magic bytes, not by name); ARC files are read through warcio's ``arc2warc`` conversion.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -19,6 +21,7 @@ from typing import IO, Any
 import fsspec
 import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from corpus.stages.base import REASON
 from corpus.warc.decode import DecodeError, TooLarge, decode_text, decompress, looks_like_html
@@ -44,6 +47,7 @@ SCHEMA = pa.schema(
 """Columns of every row (``warc_error`` says what went wrong for file-level and decode rows)."""
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_GZIP_MAGIC = b"\x1f\x8b"
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DRAIN = 1 << 16
@@ -59,10 +63,37 @@ class ReadOptions:
     http_ok_only: bool = True
 
 
-def record_id(source: str, key: str, offset: int, url: str | None, what: str = "") -> str:
-    """Stable id: hash of (source, file key, offset in the file, url[, file-level reason])."""
-    raw = "\x1f".join((source, key, str(offset), url or "", what))
+def record_id(source: str, key: str, offset: int, ordinal: int, url: str | None, what: str = "") -> str:
+    """Stable id: hash of (source, file key, offset and number of the record in the file, url
+    [, file-level reason])."""
+    raw = "\x1f".join((source, key, str(offset), str(ordinal), url or "", what))
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _head(fh: IO[bytes], magic: bytes) -> bytes:
+    """The first bytes of the archive after decompression (``fh`` is rewound)."""
+    if magic.startswith(_GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(1 << 16), 256)
+        except zlib.error:
+            head = b""
+    elif magic == _LZ4_MAGIC:
+        import lz4.frame
+
+        try:
+            head = lz4.frame.LZ4FrameFile(fh, "rb").read(256)
+        except (EOFError, RuntimeError):
+            head = b""
+    else:
+        head = fh.read(256)
+    fh.seek(0)
+    return head
+
+
+def _member_cut(it: ArchiveIterator) -> bool:
+    """After a record is read to its end: did its gzip member stop before the gzip trailer?"""
+    decompressor = it.reader.decompressor if it.reader else None
+    return decompressor is not None and hasattr(decompressor, "eof") and not decompressor.eof
 
 
 class _Iterator(ArchiveIterator):
@@ -72,10 +103,12 @@ class _Iterator(ArchiveIterator):
     cut_member = False
 
     def close(self) -> None:
-        decompressor = self.reader.decompressor if self.reader else None
-        if decompressor is not None and hasattr(decompressor, "eof"):
-            self.cut_member = not decompressor.eof
+        self.cut_member = _member_cut(self)
         super().close()
+
+
+class _WholeFileGzip(Exception):
+    """The file is one gzip member holding many records (not per-record gzip)."""
 
 
 class _Watched:
@@ -123,12 +156,14 @@ class FileReader:
 
     def __init__(self, path: str, key: str, opts: ReadOptions) -> None:
         self.path, self.key, self.opts = path, key, opts
+        self.ordinal = 0
+        """Number of the record being read (ids use it: damaged files can repeat offsets)."""
 
     def _row(self, reason: str | None, offset: int, **cols: Any) -> dict[str, Any]:
         row = dict.fromkeys(SCHEMA.names)
         row.update(cols, source=self.opts.source, warc_path=self.key, warc_offset=offset)
         what = reason if cols.get("warc_type") is None else ""
-        row["id"] = record_id(self.opts.source, self.key, offset, cols.get("url"), what)
+        row["id"] = record_id(self.opts.source, self.key, offset, self.ordinal, cols.get("url"), what)
         row[REASON] = reason
         return row
 
@@ -149,6 +184,7 @@ class FileReader:
         try:
             magic = fh.read(4)
             fh.seek(0)
+            head = _head(fh, magic)
         except Exception as err:  # noqa: BLE001
             yield self._file_row("warc:unreadable_file", -1, err)
             return
@@ -158,19 +194,38 @@ class FileReader:
         if magic == _ZSTD_MAGIC:
             yield self._file_row("warc:unreadable_file", 0, "zstd-compressed archives are not supported")
             return
+        arc = head.lstrip().startswith(b"filedesc://")
+        if not (arc or head.lstrip().startswith(b"WARC/")):
+            yield self._file_row("warc:corrupt_file:NotAnArchive", 0, f"starts with {head[:40]!r}")
+            return
         if magic == _LZ4_MAGIC:
             import lz4.frame
 
-            fh = lz4.frame.LZ4FrameFile(fh, "rb")
+            yield from self._records(lz4.frame.LZ4FrameFile(fh, "rb"), arc)
+            return
+        try:
+            yield from self._records(fh, arc, whole_gzip_retry=magic.startswith(_GZIP_MAGIC))
+        except _WholeFileGzip:
+            # ``gzip file.warc`` makes one member for all records, which warcio refuses after
+            # the first record; read it as one stream instead (the first record, at offset 0
+            # either way, was already emitted).
+            fh.seek(0)
+            yield from self._records(gzip.GzipFile(fileobj=fh, mode="rb"), arc, skip=1)
+
+    def _records(
+        self, fh: IO[bytes], arc: bool, whole_gzip_retry: bool = False, skip: int = 0
+    ) -> Iterator[dict[str, Any]]:
         watched = _Watched(fh)
-        it = _Iterator(watched, arc2warc=True)
+        it = _Iterator(watched, arc2warc=arc)
         offset, records = 0, 0
         try:
             for record in it:
                 offset = it.offset
+                self.ordinal = records
                 records += 1
                 row, cut = self._record(record, offset)
-                if cut:
+                it.read_to_end()
+                if cut or _member_cut(it):
                     yield self._file_row(
                         "warc:corrupt_file:TruncatedRecord",
                         offset,
@@ -178,8 +233,20 @@ class FileReader:
                         f"declared {record.length} bytes",
                     )
                     return
-                yield row
+                if record.rec_type is None:
+                    yield self._file_row(
+                        "warc:corrupt_file:MalformedRecord", offset, "record without WARC-Type"
+                    )
+                    return
+                if records > skip:
+                    yield row
             offset = it.offset
+            self.ordinal = records
+        except ArchiveLoadFailed as err:
+            if whole_gzip_retry and records == 1 and "non-chunked gzip" in str(err):
+                raise _WholeFileGzip from err
+            yield self._file_row(f"warc:corrupt_file:{type(err).__name__}", offset, err)
+            return
         except Exception as err:  # noqa: BLE001 - damage ends the file, not the run
             yield self._file_row(f"warc:corrupt_file:{type(err).__name__}", offset, err)
             return

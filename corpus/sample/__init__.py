@@ -1,0 +1,1 @@
+"""Bundled sample data: a deterministic WARC of pages the project wrote itself."""

@@ -1,0 +1,97 @@
+"""The ``warc`` stage through the real runner on Spark: same rows as the reader, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from corpus.engine.runner import run_stage_for_test
+from corpus.stages.base import REASON
+from corpus.warc.paths import file_key
+from corpus.warc.records import ReadOptions, read_file
+
+
+def written_rows(spark, folder: Path) -> dict[str, str | None]:
+    """id -> reason over kept and removed shards of a committed stage folder."""
+    kept = spark.read.parquet(str(folder / "part-*.parquet")).select("id").collect()
+    removed_files = list((folder / "_removed").glob("part-*.parquet"))
+    removed = (
+        spark.read.parquet(*map(str, removed_files)).select("id", "reason").collect() if removed_files else []
+    )
+    out = {r["id"]: None for r in kept}
+    out.update({r["id"]: r["reason"] for r in removed})
+    assert len(out) == len(kept) + len(removed), "duplicate ids"
+    return out
+
+
+def expected_rows(files: list[Path], opts: ReadOptions = ReadOptions()) -> dict[str, str | None]:
+    out = {}
+    for path in files:
+        for row in read_file(str(path), file_key(str(path), Path.cwd()), opts):
+            out[row["id"]] = row[REASON]
+    return out
+
+
+@pytest.fixture(scope="module")
+def inputs(shared_data, bad_inputs) -> list[Path]:
+    return sorted(p for p in (shared_data / "warc").rglob("*") if p.is_file()) + sorted(
+        bad_inputs.folder.iterdir()
+    )
+
+
+def test_stage_writes_every_record_of_shared_and_bad_archives(
+    spark, tmp_path, shared_data, bad_inputs, inputs
+):
+    # the 50 MB page goes over a 10 MB limit here (kept at the default: test_warc_records)
+    params = {
+        "paths": [str(shared_data / "warc" / "**" / "*"), str(bad_inputs.folder / "*")],
+        "files_per_task": 8,
+        "max_record_bytes": 10 << 20,
+    }
+    manifest = run_stage_for_test(spark, "warc", params, str(tmp_path))
+    assert manifest["rows_in"] == manifest["rows_kept"] + manifest["rows_removed"]
+    assert manifest["metrics"]["files"] == len(inputs)
+    reasons = manifest["removed_by_reason"]
+    for reason in (
+        "warc:revisit",
+        "warc:non_html",
+        "warc:not_response",
+        "warc:empty_file",
+        "warc:decode_error",
+        "warc:too_large",
+    ):
+        assert reasons.get(reason), reason
+    assert any(r.startswith("warc:corrupt_file:") for r in reasons)
+    got = written_rows(spark, tmp_path / "warc")
+    assert got == expected_rows(inputs, ReadOptions(max_record_bytes=10 << 20))
+    kept = spark.read.parquet(str(tmp_path / "warc" / "part-*.parquet"))
+    assert kept.filter("text LIKE '%吉田カバン%'").count() > 0
+
+
+def test_manifest_lists_files_relative_to_itself(spark, tmp_path, shared_data, bad_inputs):
+    listing = tmp_path / "manifests" / "web.txt"
+    listing.parent.mkdir()
+    charsets = bad_inputs.folder / "charsets.warc.gz"
+    pywb = shared_data / "warc" / "pywb" / "sample_archive" / "warcs"
+    listing.write_text(
+        "# two archives and a glob\n"
+        f"{os.path.relpath(charsets, listing.parent)}\n"
+        f"{(pywb / 'example.warc.gz').resolve()}  # absolute\n\n"
+        f"{os.path.relpath(pywb, listing.parent)}/example*.arc*\n"
+    )
+    manifest = run_stage_for_test(spark, "warc", {"manifest": str(listing)}, str(tmp_path / "out"))
+    files = [charsets, pywb / "example.warc.gz", pywb / "example.arc", pywb / "example.arc.gz"]
+    assert manifest["metrics"]["files"] == 4
+    assert written_rows(spark, tmp_path / "out" / "warc") == expected_rows(files)
+    assert json.loads((tmp_path / "out" / "warc" / "_manifest.json").read_text())["rows_in"] == sum(
+        Counter(expected_rows([f]).values()).total() for f in files
+    )
+
+
+def test_a_pattern_matching_nothing_is_an_error(spark, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no input file matches"):
+        run_stage_for_test(spark, "warc", {"paths": [str(tmp_path / "none-*.warc.gz")]}, str(tmp_path))
