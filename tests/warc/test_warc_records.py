@@ -100,3 +100,31 @@ def test_a_50mb_page_under_the_default_limit_is_kept(bad_inputs):
 
     (row,) = rows_of(bad_inputs.folder / "big.warc")
     assert row[REASON] is None and len(row["text"]) == BIG_PAGE_BYTES
+
+
+def test_whole_file_gzip_reads_like_the_plain_archive(bad_inputs, tmp_path):
+    plain = gzip.decompress((bad_inputs.folder / "charsets.warc.gz").read_bytes())
+    (tmp_path / "a.warc").write_bytes(plain)
+    (tmp_path / "a.warc.gz").write_bytes(gzip.compress(plain, mtime=0))
+    (tmp_path / "cut.warc.gz").write_bytes(gzip.compress(plain, mtime=0)[:3000])
+
+    def view(name):
+        return [(r["url"], r[REASON], r["text"]) for r in rows_of(tmp_path / name)]
+
+    assert view("a.warc.gz") == view("a.warc")
+    *intact, last = view("cut.warc.gz")
+    assert intact == view("a.warc")[: len(intact)] and last[1].startswith("warc:corrupt_file:")
+
+
+def test_lz4_archive_and_its_truncation(bad_inputs, tmp_path):
+    import lz4.frame
+
+    plain = gzip.decompress((bad_inputs.folder / "charsets.warc.gz").read_bytes())
+    packed = lz4.frame.compress(plain)
+    (tmp_path / "a.warc").write_bytes(plain)
+    (tmp_path / "a.warc.lz4").write_bytes(packed)
+    (tmp_path / "cut.warc.lz4").write_bytes(packed[: len(packed) // 2])
+    assert [r["text"] for r in rows_of(tmp_path / "a.warc.lz4")] == [r["text"] for r in rows_of(tmp_path / "a.warc")]
+    cut = rows_of(tmp_path / "cut.warc.lz4")
+    assert cut[-1][REASON].startswith("warc:corrupt_file:")
+    assert sum(1 for r in cut if (r[REASON] or "").startswith("warc:corrupt")) == 1
