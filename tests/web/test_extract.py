@@ -1,0 +1,118 @@
+"""extract stage: trafilatura main text, title/date, reasons, time limit; F1 on a real benchmark."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from corpus.stages.base import REASON, StageContext
+from corpus.stages.extract import Params, extract_batch, run
+
+ARTICLE = """<html><head><title>How to sort in Python</title>
+<meta property="article:published_time" content="2021-03-04T10:00:00Z"></head><body>
+<nav><a href="/">Home</a> | <a href="/about">About us</a> | <a href="/contact">Contact</a></nav>
+<article><h1>How to sort in Python</h1>
+<p>Sorting a list is one of the most common operations in everyday programming, and Python gives
+you two ways to do it with very different trade-offs for memory and for readability.</p>
+<p>The built-in function returns a new list and leaves the original unchanged, which is usually
+what you want when the input is shared with other parts of a program.</p>
+<pre><code>def sort_people(people):
+    # sort by age, then by name
+    return sorted(people, key=lambda p: (p.age, p.name))
+</code></pre>
+<p>The method list.sort() sorts in place and returns None, so it saves memory for large lists that
+nobody else holds a reference to, at the price of mutating its input.</p>
+</article><footer>Copyright 2021 Example Media. All rights reserved. Privacy policy.</footer>
+</body></html>"""
+
+
+def _batch(texts: list[str]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(
+        {"id": [f"d{i}" for i in range(len(texts))], "text": texts, "url": [None] * len(texts)}
+    )
+
+
+def test_extracts_main_text_title_date_and_code():
+    row = extract_batch(_batch([ARTICLE]), Params()).to_pylist()[0]
+    assert row[REASON] is None
+    assert row["title"] == "How to sort in Python"
+    assert row["date"] == "2021-03-04"
+    assert "two ways to do it" in row["text"] and "mutating its input" in row["text"]
+    assert "About us" not in row["text"] and "All rights reserved" not in row["text"]
+    assert "    return sorted(people" in row["text"]  # code keeps its indentation
+    pruned = extract_batch(_batch([ARTICLE]), Params(include_code=False)).to_pylist()[0]
+    assert "return sorted" not in pruned["text"] and "two ways to do it" in pruned["text"]
+
+
+def test_reasons_keep_the_html_of_removed_rows():
+    empty_page = "<html><body><nav><a href='/'>Home</a></nav></body></html>"
+    rows = extract_batch(_batch([ARTICLE, "", "   ", empty_page]), Params(min_chars=10)).to_pylist()
+    assert [r[REASON] for r in rows] == [None, "extract:empty", "extract:empty", "extract:too_short"]
+    assert rows[3]["text"] == empty_page
+
+
+def test_timeout_removes_the_slow_page_and_the_next_one_still_extracts():
+    slow = "<html><body>" + "<div><p>filler words here</p><span>x</span></div>" * 100_000 + "</body></html>"
+    rows = extract_batch(_batch([slow, ARTICLE]), Params(timeout_s=2.0)).to_pylist()  # slow: minutes
+    assert rows[0][REASON] == "extract:timeout"
+    assert rows[0]["text"] == slow
+    assert rows[1][REASON] is None and "two ways to do it" in rows[1]["text"]
+
+
+def _shingles(text: str, n: int = 5) -> set[str]:
+    t = re.sub(r"\s+", " ", text.lower()).strip()
+    return {t[i : i + n] for i in range(max(1, len(t) - n + 1))} if t else set()
+
+
+def shingle_f1(predicted: str, gold: str) -> float:
+    """Character 5-gram shingle F1 (sets, lower-cased, whitespace collapsed)."""
+    p, g = _shingles(predicted), _shingles(gold)
+    both = len(p & g)
+    if not both:
+        return 0.0
+    precision, recall = both / len(p), both / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_extraction_f1_on_article_benchmark(shared_data: Path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    bench = shared_data / "extraction" / "article_extraction_benchmark"
+    gold = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
+    keys, pages = [], []
+    with open(bench / "pages.warc.gz", "rb") as f:
+        for record in ArchiveIterator(f):
+            if record.rec_type == "response":
+                keys.append(record.rec_headers.get_header("WARC-Benchmark-Key"))
+                pages.append(record.content_stream().read().decode("utf-8", errors="replace"))
+    assert len(keys) == len(gold) == 181
+    rows = extract_batch(_batch(pages), Params()).to_pylist()
+    scores = [
+        shingle_f1(r["text"] if r[REASON] is None else "", gold[k]["articleBody"])
+        for k, r in zip(keys, rows, strict=True)
+    ]
+    mean = sum(scores) / len(scores)
+    print(f"extraction mean char-5-gram shingle F1 over {len(scores)} pages: {mean:.4f}")
+    assert mean >= 0.90
+
+
+def test_run_on_spark(spark, tmp_path):
+    df = spark.createDataFrame(
+        [("a", ARTICLE, "web", "http://example.com/a"), ("b", "", "web", "http://example.com/b")],
+        "id string, text string, source string, url string",
+    )
+    ctx = StageContext(
+        spark=spark,
+        name="extract",
+        seed=0,
+        inputs={"prev": df},
+        base_dir=Path.cwd(),
+        output_dir=str(tmp_path),
+    )
+    rows = {r["id"]: r for r in run(ctx, Params()).rows.collect()}
+    assert rows["a"][REASON] is None and rows["a"]["title"] == "How to sort in Python"
+    assert rows["a"]["source"] == "web" and "two ways to do it" in rows["a"]["text"]
+    assert rows["b"][REASON] == "extract:empty"
