@@ -17,8 +17,8 @@ from rich.table import Table
 from corpus.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Build GLM-4.5-style corpora on Spark.")
-out = Console()
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 @app.command()
