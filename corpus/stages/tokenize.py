@@ -78,25 +78,20 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
 
 
 def _train(ctx: StageContext, params: Params, path: str) -> int:
-    """Train the tokenizer on a hashed sample of the input; returns the sample size."""
-    docs = ctx.input.select("id", "text")
-    total = docs.count()
-    rate = min(1.0, params.train_sample_docs / max(total, 1))
+    """Train the tokenizer on a hashed sample of the input; returns the sample size. The sample
+    (bounded by ``train_sample_docs``) comes to the driver as Arrow and is sorted there."""
     from pyspark.sql.types import StructType
 
+    kept = [m.get("rows_kept") for m in ctx.input_manifests.values()]
+    total = sum(kept) if kept and None not in kept else ctx.input.count()
+    rate = min(1.0, params.train_sample_docs / max(total, 1))
     schema = StructType.fromDDL("key long, text string")
-    sample = map_batches(docs, functools.partial(tk.sample_batch, rate=rate), ctx.seed, schema)
-    rows = sample.orderBy("key").select("text")
-    count = 0
-
-    def texts():
-        nonlocal count
-        for row in rows.toLocalIterator():
-            count += 1
-            yield row.text
-
-    tk.train(texts(), params.train_vocab_size, path)
-    return count
+    sample = map_batches(
+        ctx.input.select("id", "text"), functools.partial(tk.sample_batch, rate=rate), ctx.seed, schema
+    )
+    texts = tk.sample_texts(sample.toArrow())
+    tk.train(texts, params.train_vocab_size, path)
+    return len(texts)
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:

@@ -145,3 +145,8 @@ def sample_batch(batch: pa.RecordBatch, seed: int, rate: float) -> pa.RecordBatc
             "text": pa.array([texts[i] for i in pick], pa.large_string()),
         }
     )
+
+
+def sample_texts(sample: pa.Table) -> list[str]:
+    """Texts of a ``sample_batch`` result in training order (hash key, then text)."""
+    return sample.sort_by([("key", "ascending"), ("text", "ascending")]).column("text").to_pylist()
