@@ -113,6 +113,19 @@ def verify(path: Annotated[str, typer.Argument(help="an output root or one stage
     out.print(f"ok: {len(datasets)} datasets verified")
 
 
+@app.command()
+def report(
+    output: Annotated[str, typer.Argument(help="a pipeline's output root, e.g. out/web")],
+    png: Annotated[
+        str | None, typer.Option(help="where to save the plot (default: OUTPUT/report.png)")
+    ] = None,
+) -> None:
+    """The funnel of a run: rows kept per stage, removals by reason, languages; plus a PNG."""
+    from corpus.report import report as make_report
+
+    make_report(output, png, out)
+
+
 def _mount_subapps() -> None:
     import importlib.util
 

@@ -116,3 +116,16 @@ def test_manifest_is_json_with_provenance(web_reference):
     assert m["inputs"][0]["name"] == "warc" and len(m["inputs"][0]["manifest_sha256"]) == 64
     assert m["engine"]["name"] == "spark" and m["config_hash"]
     assert all(len(s["sha256"]) == 64 for s in m["shards"])
+
+
+def test_report_prints_funnel_and_plots(web_reference, tmp_path):
+    _, out = web_reference
+    png = tmp_path / "funnel.png"
+    r = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "report", str(out), "--png", str(png)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "heuristics" in r.stdout and "languages of exact_dedup" in r.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

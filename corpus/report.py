@@ -1,0 +1,104 @@
+"""``corpus report``: the funnel of a pipeline's output (rows kept per stage, removals by
+reason, languages of the last stage) as a table and one PNG."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from corpus.engine import fs
+from corpus.engine.manifest import MANIFEST, read_manifest
+from corpus.errors import UserError
+
+
+def committed_stages(output: str) -> list[dict[str, Any]]:
+    """Manifests of the committed stages under ``output``, in the order they finished."""
+    ms = [
+        read_manifest(fs.join(output, n))
+        for n in fs.listdir(output)
+        if fs.exists(fs.join(output, n, MANIFEST))
+    ]
+    if not ms:
+        raise UserError(f"{output}: no committed stage here")
+    return sorted((m for m in ms if m), key=lambda m: m["finished"])
+
+
+def funnel_table(manifests: list[dict[str, Any]]) -> Table:
+    table = Table(title="funnel", title_justify="left")
+    for col in ("stage", "kind", "rows in", "kept", "removed", "kept %", "removed by reason"):
+        table.add_column(col, justify="right" if col in ("rows in", "kept", "removed", "kept %") else "left")
+    for m in manifests:
+        rows_in = m.get("rows_in") or 0
+        reasons = ", ".join(
+            f"{k} {v:,}" for k, v in sorted(m.get("removed_by_reason", {}).items(), key=lambda kv: -kv[1])
+        )
+        table.add_row(
+            m["stage"],
+            m["kind"],
+            f"{rows_in:,}",
+            f"{m['rows_kept']:,}",
+            f"{m.get('rows_removed', 0):,}",
+            f"{100 * m['rows_kept'] / rows_in:.1f}" if rows_in else "",
+            reasons,
+        )
+    return table
+
+
+def languages(output: str, stage: str) -> list[tuple[str, int]]:
+    """``(lang, rows)`` of a stage's kept rows, when it has a ``lang`` column."""
+    from corpus.inspect import connect
+
+    con = connect(fs.join(output, stage))
+    cols = {r[0] for r in con.sql("select column_name from (describe data)").fetchall()}
+    if "lang" not in cols:
+        return []
+    return con.sql("select lang, count(*) from data group by 1 order by 2 desc").fetchall()
+
+
+def plot(manifests: list[dict[str, Any]], langs: list[tuple[str, int]], png: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3 if langs else 2, figsize=(16 if langs else 11, 4.5), layout="constrained")
+    names = [m["stage"] for m in manifests]
+    axes[0].bar(names, [m["rows_kept"] for m in manifests], color="tab:green", label="kept")
+    axes[0].bar(
+        names,
+        [m.get("rows_removed", 0) for m in manifests],
+        bottom=[m["rows_kept"] for m in manifests],
+        color="tab:red",
+        alpha=0.6,
+        label="removed",
+    )
+    axes[0].set_title("rows per stage")
+    axes[0].legend()
+    axes[0].tick_params(axis="x", rotation=30)
+    reasons: dict[str, int] = {}
+    for m in manifests:
+        for k, v in m.get("removed_by_reason", {}).items():
+            reasons[k] = reasons.get(k, 0) + v
+    top = sorted(reasons.items(), key=lambda kv: -kv[1])[:15]
+    axes[1].barh([k for k, _ in top][::-1], [v for _, v in top][::-1], color="tab:red", alpha=0.7)
+    axes[1].set_title("removed by reason (top 15)")
+    if langs:
+        axes[2].bar([lang for lang, _ in langs[:20]], [n for _, n in langs[:20]], color="tab:blue")
+        axes[2].set_title(f"languages of {manifests[-1]['stage']}")
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def report(output: str, png: str | None, console: Console) -> None:
+    manifests = committed_stages(output)
+    console.print(funnel_table(manifests))
+    langs = languages(output, manifests[-1]["stage"]) if manifests[-1]["rows_kept"] else []
+    if langs:
+        console.print(
+            "languages of " + manifests[-1]["stage"] + ": " + ", ".join(f"{k} {v:,}" for k, v in langs)
+        )
+    target = png or fs.join(output, "report.png")
+    plot(manifests, langs, target)
+    console.print(f"plot: {target}")
