@@ -308,15 +308,16 @@ def _binary(rng: random.Random, kind: str) -> bytes:
     return head + rng.randbytes(600)
 
 
-def plan(seed: int = 0, copy: int = 0) -> list[Page]:
-    """The pages of one copy of the crawl, in crawl order."""
+def plan(seed: int = 0, copy: int = 0, codings: bool = True) -> list[Page]:
+    """The pages of one copy of the crawl, in crawl order; ``codings`` False stores every
+    payload as plain bytes (for readers that cannot undo brotli)."""
     rng = random.Random(f"{seed}:{copy}")
     host = f"m{copy}." if copy else ""
     pages = []
     for make in (_articles, _intl, _boilerplate_heavy, _forum, _generated, _technical, _other):
         pages += make(rng, host)
     rng.shuffle(pages)
-    for page in pages:
+    for page in pages if codings else []:
         if page.declare == "header" and page.charset == "utf-8" and page.status.startswith("200"):
             roll = rng.random()
             page.coding = (
@@ -345,7 +346,7 @@ def _payload(page: Page) -> tuple[bytes, str, list[tuple[str, str]]]:
     return body, ctype, headers
 
 
-def write(out: Path, seed: int = 0, scale: int = 1) -> Counter:
+def write(out: Path, seed: int = 0, scale: int = 1, codings: bool = True) -> Counter:
     """Write the sample WARC to ``out``; returns record counts by kind."""
     counts: Counter = Counter()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -356,7 +357,7 @@ def write(out: Path, seed: int = 0, scale: int = 1) -> Counter:
         for copy in range(scale):
             rng = random.Random(f"{seed}:{copy}:records")
             first_capture: dict[str, tuple[str, bytes]] = {}
-            for n, page in enumerate(plan(seed, copy)):
+            for n, page in enumerate(plan(seed, copy, codings)):
                 body, ctype, headers = _payload(page)
                 if n % 3 == 0:
                     warc.request(page.url)
