@@ -5,8 +5,10 @@ Nothing is dropped silently: a record that is not an HTML page becomes a row wit
 damage and then one row naming the file and the error. Rows are plain dicts with the
 columns of :data:`SCHEMA`; the Spark stage turns them into Arrow batches.
 
-Files may be plain, gzip (per record, or one member for the whole file), or LZ4-frame compressed (detected by
-magic bytes, not by name); ARC files are read through warcio's ``arc2warc`` conversion.
+Files may be plain, gzip (per record, or one member for the whole file) or LZ4-frame
+compressed, told apart by magic bytes, not by name; a file must start with a WARC record or an
+ARC ``filedesc://`` header (warcio alone would parse any text with spaces as ARC records).
+ARC files are read through warcio's ``arc2warc`` conversion.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import fsspec
+import lz4.frame
 import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -78,8 +81,6 @@ def _head(fh: IO[bytes], magic: bytes) -> bytes:
         except zlib.error:
             head = b""
     elif magic == _LZ4_MAGIC:
-        import lz4.frame
-
         try:
             head = lz4.frame.LZ4FrameFile(fh, "rb").read(256)
         except (EOFError, RuntimeError):
@@ -101,6 +102,7 @@ class _Iterator(ArchiveIterator):
     silently when a file is cut inside a member header, which is still a damaged file."""
 
     cut_member = False
+    INC_RECORD = ""  # warcio prints a warning per record with a wrong Content-Length; the row stands
 
     def close(self) -> None:
         self.cut_member = _member_cut(self)
@@ -199,8 +201,6 @@ class FileReader:
             yield self._file_row("warc:corrupt_file:NotAnArchive", 0, f"starts with {head[:40]!r}")
             return
         if magic == _LZ4_MAGIC:
-            import lz4.frame
-
             yield from self._records(lz4.frame.LZ4FrameFile(fh, "rb"), arc)
             return
         try:
