@@ -16,14 +16,21 @@ _MARK = r"\p{Mn}"
 _SPACES = r"\s+"
 
 
-def normalize_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def normalize_array(
+    texts: pa.Array | pa.ChunkedArray, collapse_spaces: bool = True
+) -> pa.Array | pa.ChunkedArray:
     """Lower-case, numbers to ``0``, punctuation/symbols to spaces, accents stripped (NFD minus
-    combining marks), whitespace collapsed and trimmed. Nulls stay null."""
+    combining marks), whitespace collapsed and trimmed. Nulls stay null.
+
+    ``collapse_spaces=False`` skips the (slowest) last two steps for callers that split on
+    whitespace runs anyway."""
     x = pc.utf8_lower(texts)
     x = pc.replace_substring_regex(x, _NUMBER, "0")
     x = pc.replace_substring_regex(x, _PUNCT_OR_SYMBOL, " ")
     x = pc.utf8_normalize(x, "NFD")
     x = pc.replace_substring_regex(x, _MARK, "")
+    if not collapse_spaces:
+        return x
     x = pc.replace_substring_regex(x, _SPACES, " ")
     return pc.utf8_trim_whitespace(x)
 

@@ -1,0 +1,70 @@
+"""Turn duplicate clusters into the stage contract: one representative kept per cluster, the
+others marked with a reason naming it, every row annotated with its cluster size."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from corpus.stages.base import REASON
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+CLUSTER_SIZE = "dup_cluster_size"
+"""Column every row gets: how many documents its duplicate cluster had (1 = unique). FineWeb-2
+keeps it so duplicates can be up-weighted again later."""
+
+
+def priority(df: DataFrame) -> Column:
+    """Sort key, smallest first: highest ``quality_score`` when the column exists (nulls and NaN
+    last), then smallest id. Deterministic whatever the partitioning."""
+    from pyspark.sql import functions as F
+
+    if "quality_score" in df.columns:
+        q = F.col("quality_score").cast("double")
+        score = F.when(q.isNull() | F.isnan(q), F.lit(float("inf"))).otherwise(-q)
+    else:
+        score = F.lit(0.0)
+    return F.struct(score.alias("score"), F.col("id").alias("id"))
+
+
+def representatives(docs: DataFrame, members: DataFrame) -> DataFrame:
+    """``(id, rep, size)`` for every document of ``members`` = ``(id, component)``: ``rep`` the
+    component member with the best :func:`priority`, ``size`` the component's size."""
+    from pyspark.sql import functions as F
+
+    keyed = members.join(docs.select("id", priority(docs).alias("p")), "id")
+    best = keyed.groupBy("component").agg(F.min("p").alias("best"), F.count("*").alias("size"))
+    return keyed.join(best, "component").select("id", F.col("best.id").alias("rep"), "size")
+
+
+def mark(docs: DataFrame, reps: DataFrame, reason_prefix: str) -> DataFrame:
+    """``docs`` with :data:`REASON` (``<prefix><rep id>`` on non-representatives, null on the
+    rest) and :data:`CLUSTER_SIZE`; ``reps`` = ``(id, rep, size)`` for clustered docs only."""
+    from pyspark.sql import functions as F
+
+    cols = [c for c in docs.columns if c not in (REASON, CLUSTER_SIZE)]
+    joined = docs.select(*cols).join(reps, "id", "left")
+    reason = F.when(
+        F.col("rep").isNotNull() & (F.col("rep") != F.col("id")), F.concat(F.lit(reason_prefix), "rep")
+    )
+    return joined.select(
+        *cols,
+        F.coalesce(F.col("size"), F.lit(1)).cast("int").alias(CLUSTER_SIZE),
+        reason.cast("string").alias(REASON),
+    )
+
+
+def size_histogram(reps: DataFrame) -> dict[str, int]:
+    """Clusters (not documents) by size, in power-of-two bins: ``{"2": n, "3-4": n, "5-8": n ...}``."""
+    from pyspark.sql import functions as F
+
+    sizes = reps.where(F.col("id") == F.col("rep")).groupBy("size").count().collect()
+    hist: dict[str, int] = {}
+    for row in sorted(sizes, key=lambda r: r["size"]):
+        size, lo = int(row["size"]), 2
+        while lo * 2 < size:
+            lo *= 2
+        label = "2" if size == 2 else f"{lo + 1}-{lo * 2}"
+        hist[label] = hist.get(label, 0) + int(row["count"])
+    return hist

@@ -1,0 +1,132 @@
+"""``minhash``: near-duplicate removal with MinHash LSH and distributed connected components.
+
+Per document (on executors, vectorised per Arrow batch): normalise, shingle (word or
+character n-grams, default FineWeb's 5 words), MinHash with ``bands x rows`` permutations,
+one 64-bit key per band. Then in Spark: documents sharing a band key become candidate edges
+(optionally kept only when their exact Jaccard clears ``verify_threshold``), connected
+components join them into clusters, and each cluster keeps one representative — highest
+``quality_score`` if the column exists, else smallest id. The others go to ``_removed`` with
+``minhash_duplicate_of:<id>``; every row gets ``dup_cluster_size``.
+
+A pair with Jaccard ``s`` becomes a candidate with probability ``1-(1-s^rows)^bands``: an
+S-curve whose midpoint ``(1/bands)^(1/rows)`` (0.72 for 14 x 8) is logged and recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+from pydantic import Field
+
+from corpus.dedup.components import connected_components
+from corpus.dedup.duplicates import mark, representatives, size_histogram
+from corpus.dedup.lsh import candidate_edges, verified_edges
+from corpus.dedup.minhash_sig import band_keys, s_curve_threshold, signatures
+from corpus.engine.arrow_map import map_batches
+from corpus.stages.base import StageContext, StageOutput, StageParams
+from corpus.text.shingles import shingle_hashes
+
+log = logging.getLogger(__name__)
+
+REASON_PREFIX = "minhash_duplicate_of:"
+
+
+class Params(StageParams):
+    ngram: int = Field(5, ge=1, description="shingle size in units")
+    unit: Literal["word", "char"] = "word"
+    bands: int = Field(14, ge=1)
+    rows: int = Field(8, ge=1, description="signature values per band")
+    seed: int | None = Field(None, description="permutation seed; default derived from the run seed")
+    verify_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="keep only candidate pairs with exact Jaccard >= this (slower)"
+    )
+
+
+_SIG_SCHEMA = "id string, bands array<bigint>, shingles array<bigint>"
+
+
+def _list_array(offsets: np.ndarray, values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    mask = pa.array(~valid)
+    return pa.LargeListArray.from_arrays(
+        pa.array(offsets, pa.int64()), pa.array(values, pa.int64()), mask=mask
+    )
+
+
+def _distinct_per_doc(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct shingle hashes of each document (flat values, new offsets)."""
+    doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    order = np.lexsort((hashes, doc))
+    h, d = hashes[order], doc[order]
+    first = np.ones(len(h), dtype=bool)
+    first[1:] = (h[1:] != h[:-1]) | (d[1:] != d[:-1])
+    counts = np.bincount(d[first], minlength=len(offsets) - 1)
+    return h[first], np.concatenate([[0], np.cumsum(counts)])
+
+
+def signature_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
+    """``(id, bands, shingles)`` per document: its ``bands`` LSH keys (null when the text has no
+    shingle) and, when verifying, its sorted distinct shingle hashes. ``params.seed`` must be set."""
+    hashes, offsets = shingle_hashes(batch.column("text"), params.ngram, params.unit)
+    n = batch.num_rows
+    valid = np.diff(offsets) > 0
+    keys = band_keys(
+        signatures(hashes, offsets, params.bands * params.rows, params.seed), params.bands, params.rows
+    )
+    band_offsets = np.arange(n + 1, dtype=np.int64) * params.bands
+    columns = {"id": batch.column("id"), "bands": _list_array(band_offsets, keys.reshape(-1), valid)}
+    if params.verify_threshold is not None:
+        values, sh_offsets = _distinct_per_doc(hashes, offsets)
+        columns["shingles"] = _list_array(sh_offsets, values.view(np.int64), valid)
+    return pa.RecordBatch.from_pydict(columns)
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import _parse_datatype_string
+
+    if params.seed is None:
+        params = params.model_copy(update={"seed": xxhash.xxh32_intdigest(f"{ctx.seed}:minhash".encode())})
+    threshold = s_curve_threshold(params.bands, params.rows)
+    log.info(
+        "minhash: %d-%s shingles, %d bands x %d rows, S-curve threshold (1/b)^(1/r) = %.3f%s",
+        params.ngram,
+        params.unit,
+        params.bands,
+        params.rows,
+        threshold,
+        "" if params.verify_threshold is None else f", verified at Jaccard >= {params.verify_threshold}",
+    )
+    docs = ctx.input
+    sigs = map_batches(
+        docs.select("id", "text"), signature_batch, params, _parse_datatype_string(_SIG_SCHEMA)
+    )
+    if params.verify_threshold is not None:
+        sigs = sigs.localCheckpoint(eager=True)  # read twice: bands now, shingles for verification
+    band_rows = sigs.select("id", F.posexplode("bands").alias("band", "key"))
+    edges = candidate_edges(band_rows)
+    if params.verify_threshold is not None:
+        edges = verified_edges(edges, sigs.select("id", "shingles"), params.verify_threshold)
+    members = connected_components(edges).withColumnRenamed("node", "id")
+    reps = representatives(docs, members).localCheckpoint(eager=True)
+
+    rows_in = docs.count()
+    removed = reps.where(F.col("id") != F.col("rep")).count()
+    metrics = {
+        "ngram": params.ngram,
+        "unit": params.unit,
+        "bands": params.bands,
+        "rows": params.rows,
+        "permutation_seed": params.seed,
+        "s_curve_threshold": round(threshold, 4),
+        "verify_threshold": params.verify_threshold,
+        "duplicates_removed": removed,
+        "removed_pct": round(100.0 * removed / rows_in, 3) if rows_in else 0.0,
+        "docs_in_clusters": reps.count(),
+        "cluster_size_histogram": size_histogram(reps),
+    }
+    log.info("minhash: %d of %d documents are duplicates (%.2f%%)", removed, rows_in, metrics["removed_pct"])
+    return StageOutput(rows=mark(docs, reps, REASON_PREFIX), metrics=metrics)
