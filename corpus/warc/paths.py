@@ -38,7 +38,7 @@ def read_manifest(manifest: str) -> list[str]:
 
 
 def expand(patterns: Iterable[str]) -> list[str]:
-    """Files matching each pattern (a plain path must exist), sorted and without repeats.
+    """Files matching each pattern (a folder means every file below it), sorted, no repeats.
 
     Raises ``FileNotFoundError`` naming the first pattern that matches nothing: a typo in a
     manifest should stop the run, not yield an empty corpus.
@@ -49,6 +49,8 @@ def expand(patterns: Iterable[str]) -> list[str]:
         protocol = pattern.split("://", 1)[0] + "://" if "://" in pattern else ""
         if _MAGIC & set(stripped):
             matches = [m for m in fs.glob(stripped) if fs.isfile(m)]
+        elif fs.isdir(stripped):
+            matches = [m for m in fs.find(stripped) if fs.isfile(m)]
         else:
             matches = [stripped] if fs.isfile(stripped) else []
         if not matches:
