@@ -41,10 +41,9 @@ from corpus.train.moe import MoE, MoEStats, SwiGLU
 from corpus.train.norm import RMSNorm
 from corpus.train.rope import RotaryEmbedding, rotary_dim
 
-# Above this many logit elements the loss is computed in chunks (recomputed in backward) so a
-# 128K-token row never materialises its [T, vocab] logits at once.
+# Above this many logit elements (512 MiB in fp32) the loss is computed in chunks of at most
+# that size, recomputed in backward, so a 128K-token row never holds its [T, vocab] logits.
 CHUNKED_CE_ELEMENTS = 1 << 27
-CE_CHUNK_TOKENS = 8192
 
 
 @dataclass
@@ -210,8 +209,9 @@ def _head_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: tor
 
     if hidden.shape[0] * weight.shape[0] <= CHUNKED_CE_ELEMENTS:
         return chunk_loss(hidden, targets)
+    chunk = max(1, CHUNKED_CE_ELEMENTS // weight.shape[0])
     total = hidden.new_zeros((), dtype=torch.float32)
-    for h, t in zip(hidden.split(CE_CHUNK_TOKENS), targets.split(CE_CHUNK_TOKENS), strict=True):
+    for h, t in zip(hidden.split(chunk), targets.split(chunk), strict=True):
         total = total + checkpoint(chunk_loss, h, t, use_reentrant=False)
     return total
 

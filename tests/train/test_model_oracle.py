@@ -206,3 +206,42 @@ def test_config_round_trip_and_rope_switch():
     assert hf.config.rope_parameters["rope_theta"] == 1e6
     with torch.no_grad():
         assert (model(ids, return_logits=True).logits - hf(ids).logits).abs().max().item() < 1e-5
+
+
+def test_chunked_loss_equals_plain_loss(monkeypatch):
+    """Long rows compute the loss in recomputed chunks; value and gradients must not change."""
+    from corpus.train import model as model_mod
+
+    model = randomized_model(tiny_config())
+    ids = torch.randint(0, 128, (2, 40), generator=torch.Generator().manual_seed(7))
+    results = []
+    for limit in (model_mod.CHUNKED_CE_ELEMENTS, 128 * 16):  # plain, then chunks of 16 tokens
+        monkeypatch.setattr(model_mod, "CHUNKED_CE_ELEMENTS", limit)
+        model.zero_grad()
+        out = model(ids, doc_lens=[[25, 15], [40]])
+        out.loss.backward()
+        results.append(
+            (out.loss.item(), model.lm_head.weight.grad.clone(), model.embed_tokens.weight.grad.clone())
+        )
+    (plain, head_a, emb_a), (chunked, head_b, emb_b) = results
+    assert abs(plain - chunked) < 1e-5
+    assert (head_a - head_b).abs().max().item() < 1e-5 and (emb_a - emb_b).abs().max().item() < 1e-5
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="flex_attention path is CUDA-only (no CPU backward)"
+)
+def test_flex_equals_sdpa_loop_on_cuda():
+    gen = torch.Generator().manual_seed(8)
+    layout = DocLayout.build(2, 256, torch.device("cuda"), [[100, 156], [30, 50, 156]], [0, 20])
+    qkv = [torch.randn(2, 256, h, 64, generator=gen).cuda().requires_grad_() for h in (4, 2, 2)]
+    grad = torch.randn(2, 256, 4, 64, generator=gen).cuda()
+    results = []
+    for impl in ("sdpa_loop", "flex"):
+        out = doc_attention(*qkv, layout, impl)
+        grads = torch.autograd.grad(out[:, :236], qkv, grad[:, :236])
+        results.append((out[:, :236], grads))
+    (out_a, grads_a), (out_b, grads_b) = results
+    assert (out_a - out_b).abs().max().item() < 1e-4
+    for ga, gb in zip(grads_a, grads_b, strict=True):
+        assert (ga - gb).abs().max().item() < 1e-3
