@@ -1,0 +1,89 @@
+"""Word tokenizer per language (lid.176 code), via datatrove's FineWeb-2 tokenizer assignments.
+
+datatrove maps every language to a tokenizer (spaCy per language, jieba for Chinese, Sudachi
+for Japanese ...) in ``assets/tokenizer_assignment.csv``. Its two-letter lookup takes the first
+row of the file with that ``code_1`` whatever the script (``zh`` resolves to Hakka in Latin
+script and gets spaCy's unsegmented multilingual tokenizer), so we pick the row marked as the
+language's default ourselves and ask datatrove for ``<code_3>_<script>``, the form FineWeb-2
+used. A language whose tokenizer needs a package that is not installed (``kiwipiepy`` for
+Korean, ``pythainlp`` for Thai ...) falls back to datatrove's whitespace tokenizer, and callers
+are told so (``is_fallback``) to relax the rules that depend on good word boundaries.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import logging
+import os
+
+from datatrove.utils._import_utils import ASSETS_PATH
+from datatrove.utils.word_tokenizers import WhitespaceTokenizer, WordTokenizer, load_word_tokenizer
+
+
+@functools.cache
+def _default_codes() -> dict[str, str]:
+    """lid.176-style code (``zh``, ``ceb``) -> datatrove code (``cmn_Hani``, ``ceb_Latn``)."""
+    codes: dict[str, str] = {}
+    with open(os.path.join(ASSETS_PATH, "tokenizer_assignment.csv"), encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if not row["type"] or row["default_script"] != "TRUE":
+                continue
+            code = f"{row['code_3']}_{row['script']}"
+            codes.setdefault(row["code_3"], code)
+            if row["code_1"] and row["default_code_1"] == "TRUE":
+                codes.setdefault(row["code_1"], code)
+    return codes
+
+
+# lid.176 codes that the assignment table spells differently (lid.176's ``no`` is Bokmål).
+_ALIASES = {"no": "nb"}
+
+
+def datatrove_code(lang: str) -> str | None:
+    """datatrove's ``<code_3>_<script>`` for a lid.176 code (None when it has no row)."""
+    return lang if "_" in lang else _default_codes().get(_ALIASES.get(lang, lang))
+
+
+class _LastWords(WordTokenizer):
+    """Remembers the words of the last text. Three of the four filters split the same text into
+    words, and datatrove's own 5-entry cache is flushed in between by C4's per-line sentence
+    splits; spaCy tokenization is most of the stage's time."""
+
+    def __init__(self, inner: WordTokenizer):
+        super().__init__(inner.language)
+        self.inner = inner
+        self._text: str | None = None
+        self._words: list[str] = []
+
+    def word_tokenize(self, text: str) -> list[str]:
+        if text is not self._text and text != self._text:
+            self._words = self.inner.word_tokenize(text)
+            self._text = text
+        return self._words
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return self.inner.sent_tokenize(text)
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return self.inner.span_tokenize(text)
+
+
+@functools.cache
+def _whitespace() -> WordTokenizer:
+    return WhitespaceTokenizer()
+
+
+@functools.cache
+def word_tokenizer(lang: str) -> tuple[WordTokenizer, bool]:
+    """``(tokenizer, is_fallback)`` for ``lang``; one instance per language per process."""
+    code = datatrove_code(lang)
+    if code is not None:
+        try:
+            tok = load_word_tokenizer(code)
+            tok.word_tokenize("probe")  # loads spaCy/jieba/Sudachi now, so a missing package shows here
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            return _LastWords(tok), False
+        except Exception:  # missing optional package: fall back below
+            pass
+    return _LastWords(_whitespace()), True
