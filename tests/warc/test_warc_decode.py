@@ -156,7 +156,11 @@ def test_corrupt_compression_is_a_decode_error():
 
 @pytest.mark.parametrize("coding", ["gzip", "br"])
 def test_compression_bomb_is_capped(coding):
-    bomb = gzip.compress(bytes(20 << 20), mtime=0) if coding == "gzip" else brotli.compress(bytes(20 << 20))
+    bomb = (
+        gzip.compress(bytes(20 << 20), mtime=0)
+        if coding == "gzip"
+        else brotli.compress(bytes(20 << 20), quality=1)
+    )
     with pytest.raises(TooLarge):
         decompress(bomb, [coding], 1 << 20)
 

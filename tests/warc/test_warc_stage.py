@@ -49,7 +49,7 @@ def test_stage_writes_every_record_of_shared_and_bad_archives(
     # the 50 MB page goes over a 10 MB limit here (kept at the default: test_warc_records)
     params = {
         "paths": [str(shared_data / "warc" / "**" / "*"), str(bad_inputs.folder / "*")],
-        "files_per_task": 8,
+        "files_per_task": 16,
         "max_record_bytes": 10 << 20,
     }
     manifest = run_stage_for_test(spark, "warc", params, str(tmp_path))
