@@ -63,7 +63,9 @@ class OptimCfg(_Strict):
 
 class BatchCfg(_Strict):
     global_tokens: int = Field(gt=0, description="full global batch in tokens (GLM-4.5: 64M)")
-    micro_rows: int = Field(1, gt=0, description="rows per forward pass on one rank")
+    micro_tokens: int = Field(
+        8192, gt=0, description="tokens per forward pass on one rank: max(1, micro_tokens // seq_len) rows"
+    )
     warmup_start: float = Field(0.25, gt=0, le=1, description="batch warmup starts at this fraction")
     warmup_frac: float = Field(
         500 / 23000, ge=0, lt=1, description="... and reaches full at this run fraction"

@@ -187,7 +187,7 @@ class Trainer:
             seed=self.cfg.run.seed,
             lanes=self.cfg.data.lanes,
             shuffle_rows=self.cfg.data.shuffle_rows,
-            micro_rows=self.cfg.batch.micro_rows,
+            micro_rows=self.sched.micro_rows(self.state.tokens),
             rank=self.env.rank,
             world=self.env.world,
             micro_index=self.state.stage_micro,
@@ -210,7 +210,7 @@ class Trainer:
         stage = self.cfg.stages[index]
         rows = self.sched.batch_rows(tokens)
         lr, mtp_w, rate = self.sched.lr(tokens), self.sched.mtp_weight(tokens), self.sched.bias_rate(tokens)
-        micro = self.reader.next_step(rows // self.cfg.batch.micro_rows)
+        micro = self.reader.next_step(rows // self.reader.micro_rows)
 
         dev = self.env.device
         sums = torch.zeros(4, dtype=torch.float64, device=dev)  # loss, lm, mtp, aux

@@ -58,7 +58,7 @@ def plot_loss(records: list[dict[str, Any]], path: Path, title: str) -> None:
 class Reporter:
     def __init__(self, output: Path, cfg: TrainConfig, *, enabled: bool, quiet: bool = False) -> None:
         self.output, self.cfg, self.enabled = output, cfg, enabled
-        self.console = Console(quiet=quiet or not enabled, highlight=False)
+        self.console = Console(quiet=quiet or not enabled, highlight=False, soft_wrap=True)
         self.t0 = time.perf_counter()
         self.first_step = 0
         if enabled:

@@ -43,6 +43,10 @@ class Schedule:
     def seq_len(self, tokens: int) -> int:
         return self.cfg.stages[self.stage_index(tokens)].seq_len
 
+    def micro_rows(self, tokens: int) -> int:
+        """Rows per forward pass: ``micro_tokens`` worth of the current stage's rows."""
+        return max(1, self.cfg.batch.micro_tokens // self.seq_len(tokens))
+
     def lr(self, tokens: int) -> float:
         """Linear warmup 0 -> lr, then one cosine to min_lr at the end of the last stage."""
         o = self.cfg.optim
@@ -64,7 +68,7 @@ class Schedule:
         """Global rows of the step at ``tokens``: the batch in rows of the current stage's length,
         rounded down to a multiple of ``lanes x micro_rows`` (at least one). The unit does not
         depend on the world size, so any world size dividing ``lanes`` trains on the same batches."""
-        unit = self.cfg.data.lanes * self.cfg.batch.micro_rows
+        unit = self.cfg.data.lanes * self.micro_rows(tokens)
         rows = int(self.batch_tokens(tokens) // self.seq_len(tokens))
         return max(unit, rows // unit * unit)
 

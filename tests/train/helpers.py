@@ -71,7 +71,7 @@ def three_stage_config(
         "model": TINY_MODEL,
         "stages": stages,
         "optim": {"lr": 1e-2, "min_lr": 1e-3, "warmup_frac": 0.1, "ns_dtype": "float32"},
-        "batch": {"global_tokens": 128, "micro_rows": 1, "warmup_frac": 0.1},
+        "batch": {"global_tokens": 128, "micro_tokens": 1, "warmup_frac": 0.1},
         "data": {"lanes": 2, "shuffle_rows": 8},
         "checkpoint": {"every_steps": 1000, "keep_last": 2},
     }

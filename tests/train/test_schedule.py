@@ -37,7 +37,7 @@ def sched() -> Schedule:
         {
             "model": {},
             "stages": STAGES,
-            "batch": {"global_tokens": 1280, "micro_rows": 1},
+            "batch": {"global_tokens": 1280, "micro_tokens": 80},
             "optim": {"warmup_frac": 0.01},
             "data": {"lanes": 2},
         }
@@ -88,8 +88,10 @@ def test_batch_warmup_quarter_to_full_over_500_of_23000(sched):
     assert sched.batch_tokens(warm - 1e-9) == pytest.approx(1280)
     assert sched.batch_tokens(warm) == 1280 and sched.batch_tokens(TOTAL) == 1280
     # rows: 320/40 = 8 at the start, full 32 rows of 40 after warmup; 320-token rows: 4; 1280-token rows: 1,
-    # then rounded up to the lanes x micro_rows = 2 unit
+    # rounded down to the lanes x micro_rows unit (2 x 2 rows of 40; 2 x 1 row after), at least one unit
+    assert [sched.micro_rows(t) for t in (0, 17_000, 21_000)] == [2, 1, 1]
     assert sched.batch_rows(0) == 8
+    assert sched.batch_rows(50) == 8  # 416 tokens = 10.4 rows -> 8
     assert sched.batch_rows(warm) == 32
     assert sched.batch_rows(17_000) == 4
     assert sched.batch_rows(21_000) == 2
