@@ -18,7 +18,6 @@ from corpus.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Build GLM-4.5-style corpora on Spark.")
 out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 @app.command()
@@ -107,7 +106,7 @@ def verify(path: Annotated[str, typer.Argument(help="an output root or one stage
         raise UserError(f"{path}: no committed dataset here (no {MANIFEST})")
     problems = [p for d in datasets for p in verify_dataset(d)]
     for p in problems:
-        err.print(f"FAIL {p}", markup=False, highlight=False)
+        print(f"FAIL {p}", file=sys.stderr)
     if problems:
         raise typer.Exit(1)
     out.print(f"ok: {len(datasets)} datasets verified")
@@ -146,7 +145,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except UserError as e:
-        err.print(f"error: {e}", markup=False, highlight=False)
+        print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except (typer.Exit, SystemExit) as e:
         sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))
