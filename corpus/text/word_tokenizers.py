@@ -81,8 +81,11 @@ def word_tokenizer(lang: str) -> tuple[WordTokenizer, bool]:
     if code is not None:
         try:
             tok = load_word_tokenizer(code)
+            if getattr(tok, "language", None) == "zh":
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG
             tok.word_tokenize("probe")  # loads spaCy/jieba/Sudachi now, so a missing package shows here
-            logging.getLogger("jieba").setLevel(logging.WARNING)
             return _LastWords(tok), False
         except Exception:  # missing optional package: fall back below
             pass
