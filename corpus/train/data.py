@@ -299,6 +299,11 @@ class StageReader:
             for lane in range(rank, lanes, world)
         }
 
+    @property
+    def epoch(self) -> int:
+        """Epochs this rank's lanes have completed (> 0: the stage is repeating its data)."""
+        return max(r.position // r.length for r in self.readers.values())
+
     def next_step(self, global_micro: int) -> list[MicroBatch]:
         """This rank's micro-batches of the next ``global_micro`` global ones (a multiple of world)."""
         if global_micro % self.world:

@@ -99,7 +99,7 @@ def build_model_and_optim(cfg: TrainConfig, device: torch.device) -> tuple[GLM4M
     return model, opts
 
 
-def load_ckpt_config(meta: dict[str, Any], cfg: TrainConfig) -> list[str]:
+def changed_sections(meta: dict[str, Any], cfg: TrainConfig) -> list[str]:
     """Sections of the train config that differ from the checkpoint's (resume is exact only if none)."""
     saved = meta.get("train_config", {})
     now = cfg.model_dump(mode="json")
@@ -121,6 +121,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 def expert_load(counts: torch.Tensor) -> tuple[float, float]:
     """(mean over MoE layers, worst layer) of ``max(c) / mean(c)``: 1.0 is perfectly balanced."""
+    if counts.numel() == 0:  # no MoE layer
+        return 1.0, 1.0
     c = counts.double()
     ratio = c.max(dim=-1).values / c.mean(dim=-1).clamp(min=1e-9)
     return float(ratio.mean()), float(ratio.max())
@@ -130,7 +132,6 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, output: Path, *, dist_env: Dist, quiet: bool = False) -> None:
         self.cfg, self.output, self.env = cfg, output, dist_env
         self.sched = Schedule(cfg)
-        self.model_cfg = ModelConfig.from_dict(cfg.model)
         self.model, self.opts = build_model_and_optim(cfg, dist_env.device)
         self._saved_step = -1
         self.state = TrainState(rope_theta=self.sched.rope_theta(0))
@@ -141,7 +142,7 @@ class Trainer:
     # -- state ---------------------------------------------------------------------------
     def restore(self, path: Path) -> None:
         tensors, meta = checkpoint.load(path)
-        changed = load_ckpt_config(meta, self.cfg)
+        changed = changed_sections(meta, self.cfg)
         if changed:
             self.report.warn(
                 f"resuming {path} with a changed config ({', '.join(changed)}): not an exact resume"
@@ -183,7 +184,7 @@ class Trainer:
             stage.streams,
             stage=stage.name,
             seq_len=stage.seq_len,
-            vocab_size=self.model_cfg.vocab_size,
+            vocab_size=self.model.cfg.vocab_size,
             seed=self.cfg.run.seed,
             lanes=self.cfg.data.lanes,
             shuffle_rows=self.cfg.data.shuffle_rows,
@@ -204,7 +205,7 @@ class Trainer:
         tokens = self.state.tokens
         index = self.sched.stage_index(tokens)
         if self.reader is None or index != self.state.stage:
-            if self.reader is not None:
+            if self.reader is not None and self._saved_step != self.state.step:
                 self.save()  # the end of a stage is a natural restart point
             self._enter_stage(index)
         stage = self.cfg.stages[index]
@@ -265,6 +266,7 @@ class Trainer:
             "bias_rate": rate,
             "rope_theta": self.state.rope_theta,
             "seq_len": stage.seq_len,
+            "data_epoch": self.reader.epoch,
             "batch_rows": rows,
             "target_tokens": int(n_tokens),
             "grad_norm": grad_norm,
@@ -277,9 +279,12 @@ class Trainer:
     def fit(self, max_steps: int | None = None) -> dict[str, Any]:
         """Train to the end of the stage table (or ``max_steps`` optimizer steps), then checkpoint."""
         if self.env.world > 1:
-            self.ddp = DDP(self.model, broadcast_buffers=False)
+            dev = self.env.device
+            self.ddp = DDP(
+                self.model, device_ids=[dev.index] if dev.type == "cuda" else None, broadcast_buffers=False
+            )
         total = self.sched.total
-        self.report.start(self.state.step, self.env.world, total)
+        self.report.start(self.env.world, total)
         ckpt_every = self.cfg.checkpoint.every_steps
         while self.state.tokens < total and (max_steps is None or self.state.step < max_steps):
             record = self.step()

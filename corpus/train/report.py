@@ -60,7 +60,7 @@ class Reporter:
         self.output, self.cfg, self.enabled = output, cfg, enabled
         self.console = Console(quiet=quiet or not enabled, highlight=False, soft_wrap=True)
         self.t0 = time.perf_counter()
-        self.first_step = 0
+        self.data_epoch: dict[str, int] = {}
         if enabled:
             output.mkdir(parents=True, exist_ok=True)
 
@@ -79,8 +79,8 @@ class Reporter:
     def warn(self, msg: str) -> None:
         self.console.print(f"[yellow]warning:[/] {msg}")
 
-    def start(self, step: int, world: int, total: int) -> None:
-        self.first_step, self.t0 = step, time.perf_counter()
+    def start(self, world: int, total: int) -> None:
+        self.t0 = time.perf_counter()
         stages = " -> ".join(f"{s.name}({s.seq_len}, {_si(s.tokens)} tok)" for s in self.cfg.stages)
         self.console.print(
             f"[bold]train[/] {self.cfg.run.name}: {stages}; {_si(total)} tokens; world {world}"
@@ -97,6 +97,11 @@ class Reporter:
             return
         with open(self.output / METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(r) + "\n")
+        if r["data_epoch"] > self.data_epoch.get(r["stage"], 0):
+            self.warn(
+                f"stage {r['stage']}: its streams are exhausted, repeating them (epoch {r['data_epoch'] + 1})"
+            )
+        self.data_epoch[r["stage"]] = r["data_epoch"]
         if r["step"] % self.cfg.log.every_steps:
             return
         total = self.cfg.total_tokens

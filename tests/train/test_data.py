@@ -98,10 +98,12 @@ def test_resume_from_cursor_is_exact(streams):
     """Past epoch ends and window edges: a fresh reader at cursor k continues identically."""
     straight = _reader(streams)
     head = straight.next_step(36)
+    assert straight.epoch == 0
     tail = straight.next_step(40)
     resumed = _reader(streams, micro_index=36)
     assert _first_tokens(resumed.next_step(40)) == _first_tokens(tail)
     assert len(set(_first_tokens(head + tail))) == 103  # 152 rows drawn: a full epoch and more
+    assert straight.epoch == 1
 
 
 def test_length_mismatch_is_a_clear_error(tmp_path):

@@ -102,3 +102,32 @@ def test_bias_rate_and_mtp_weight_switch_at_15_of_23(sched):
     assert sched.bias_rate(0) == 0.001 and sched.bias_rate(switch - 1) == 0.001
     assert sched.bias_rate(switch) == 0.0 and sched.bias_rate(TOTAL) == 0.0
     assert sched.mtp_weight(switch - 1) == 0.3 and sched.mtp_weight(switch) == 0.1
+
+
+def test_demo_config_keeps_the_recipe_shape(repo_root):
+    """pipelines/train.yaml parses, switches RoPE at the 32K stage, and asks for exactly the
+    streams pipelines/tokens_demo.yaml builds (same folders, lengths, packing; vocab fits)."""
+    import yaml
+
+    from corpus.train.config import load_config
+
+    cfg = load_config(repo_root / "pipelines/train.yaml")
+    s = Schedule(cfg)
+    ends = s.stage_ends()
+    assert [st.name for st in cfg.stages] == ["pretrain_4k", "midtrain_32k", "midtrain_128k"]
+    assert s.rope_theta(ends[0] - 1) == 1e4 and s.rope_theta(ends[0]) == 1e6
+    assert s.lr(s.total) == pytest.approx(cfg.optim.min_lr)
+    assert cfg.balance.bias_until_frac == pytest.approx(15 / 23, abs=1e-4)
+    assert cfg.mtp.switch_frac == pytest.approx(15 / 23, abs=1e-4)
+    demo = repo_root / "pipelines/tokens_demo.yaml"
+    if demo.is_file():
+        spec = yaml.safe_load(demo.read_text())
+        built = {
+            f"{spec['output']}/{st['name']}": (st["seq_len"], st["pack"])
+            for st in spec["stages"]
+            if st["kind"] == "stream"
+        }
+        for st in cfg.stages:
+            assert [built[p] for p in st.streams] == [(st.seq_len, st.packing)] * len(st.streams)
+        vocab = [st.get("train_vocab_size") for st in spec["stages"] if st["kind"] == "tokenize"]
+        assert vocab and vocab[0] is not None and vocab[0] <= cfg.model["vocab_size"]
