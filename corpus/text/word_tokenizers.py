@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.util
 import logging
 import os
 
@@ -74,19 +75,27 @@ def _whitespace() -> WordTokenizer:
     return WhitespaceTokenizer()
 
 
+# Packages a tokenizer loads at first use that datatrove does not check when building it.
+_LAZY_DEPENDENCIES = {"ja": ("sudachipy", "sudachidict_core")}
+
+
 @functools.cache
 def word_tokenizer(lang: str) -> tuple[WordTokenizer, bool]:
-    """``(tokenizer, is_fallback)`` for ``lang``; one instance per language per process."""
+    """``(tokenizer, is_fallback)`` for ``lang``; one instance per language per process.
+
+    The model itself (spaCy's tables, jieba's or Sudachi's dictionary) loads at first use, so
+    describing the rules on the driver stays cheap; missing packages are detected here."""
     code = datatrove_code(lang)
     if code is not None:
         try:
             tok = load_word_tokenizer(code)
-            if getattr(tok, "language", None) == "zh":
+        except ImportError:  # datatrove checks most optional packages when it builds a tokenizer
+            tok = None
+        language = getattr(tok, "language", None)
+        if tok is not None and all(importlib.util.find_spec(m) for m in _LAZY_DEPENDENCIES.get(language, ())):
+            if language == "zh":
                 import jieba
 
                 jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG
-            tok.word_tokenize("probe")  # loads spaCy/jieba/Sudachi now, so a missing package shows here
             return _LastWords(tok), False
-        except Exception:  # missing optional package: fall back below
-            pass
     return _LastWords(_whitespace()), True
