@@ -88,7 +88,12 @@ class DataCfg(_Strict):
     lanes: int = Field(
         8, gt=0, description="fixed read lanes; any world size dividing it gives the same batches"
     )
-    shuffle_rows: int = Field(1024, gt=0, description="rows per shuffle window (the shuffle buffer)")
+    shuffle_tokens: int = Field(
+        1 << 22,
+        gt=0,
+        description="shuffle window (buffer) per lane in tokens: max(1, shuffle_tokens // seq_len) rows, "
+        "held in memory as int32",
+    )
 
 
 class CheckpointCfg(_Strict):

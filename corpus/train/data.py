@@ -4,19 +4,22 @@ Input: the folders of a stage (``part-*.parquet`` + ``_manifest.json``), one row
 sequence with ``input_ids list<int32>``, ``doc_lens list<int32>`` (sum = row length) and
 ``pad_len int32`` (trailing padding, also the last ``doc_lens`` entry when > 0). Every row
 must be exactly the stage's ``seq_len`` long — the streams are built for one length, so a
-mismatch is a clear error naming the file, row group and row, never a silent crop or pad.
+mismatch is a clear error naming the file, row group and row, never a silent crop or pad. A
+committed stream is the project's own output, so a row that breaks this contract means the
+dataset is corrupt: the run stops there (skipping it would shift every later batch).
 
 Order. Each epoch the row groups of all the stage's folders are permuted with a seed from
 ``(seed, stage, epoch)`` and their rows laid end to end. That sequence is cut into ``lanes``
 contiguous chunks; lane *l* reads only the row groups overlapping its chunk and shuffles its
-rows within windows of ``shuffle_rows`` rows (the shuffle buffer; seed ``(seed, stage, epoch,
-lane, window)``). A lane wraps to the next epoch on its own. Global micro-batch *q* of a
-stage comes from lane ``q % lanes`` and is computed by rank ``q % world``, so a rank reads only
-its lanes' row groups and any world size dividing ``lanes`` sees the same global batches.
+rows within windows of ``shuffle_rows`` rows (the shuffle buffer: ``data.shuffle_tokens``
+worth of the stage's rows; seed ``(seed, stage, epoch, lane, window)``). A lane wraps to the
+next epoch on its own. Global micro-batch *q* of a stage comes from lane ``q % lanes`` and is
+computed by rank ``q % world``, so a rank reads only its lanes' row groups and any world size
+dividing ``lanes`` sees the same global batches.
 
 Resume: the cursor is one integer, the number of global micro-batches the stage has
 consumed; every lane's position follows from it, and a window is rebuilt from Parquet
-metadata and one or two row groups, so a restart continues at exactly the next row.
+metadata and the row groups it spans, so a restart continues at exactly the next row.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def stream_facts(folder: str) -> dict:
     if manifest is None:
         raise StreamError(
             f"{folder}: no _manifest.json — the token stream is missing or was not committed "
-            "(build it with `corpus run pipelines/tokens.yaml`)"
+            "(build it with `corpus run pipelines/tokens.yaml`, or tokens_demo.yaml for the demo lengths)"
         )
     return manifest.get("metrics") or {}
 

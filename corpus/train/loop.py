@@ -187,7 +187,7 @@ class Trainer:
             vocab_size=self.model.cfg.vocab_size,
             seed=self.cfg.run.seed,
             lanes=self.cfg.data.lanes,
-            shuffle_rows=self.cfg.data.shuffle_rows,
+            shuffle_rows=max(1, self.cfg.data.shuffle_tokens // stage.seq_len),
             micro_rows=self.sched.micro_rows(self.state.tokens),
             rank=self.env.rank,
             world=self.env.world,

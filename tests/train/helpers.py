@@ -72,7 +72,7 @@ def three_stage_config(
         "stages": stages,
         "optim": {"lr": 1e-2, "min_lr": 1e-3, "warmup_frac": 0.1, "ns_dtype": "float32"},
         "batch": {"global_tokens": 128, "micro_tokens": 1, "warmup_frac": 0.1},
-        "data": {"lanes": 2, "shuffle_rows": 8},
+        "data": {"lanes": 2, "shuffle_tokens": 128},
         "checkpoint": {"every_steps": 1000, "keep_last": 2},
     }
     for section, values in overrides.items():

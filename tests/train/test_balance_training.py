@@ -61,7 +61,7 @@ def run(tmp_path, rate: float) -> tuple[float, float, torch.Tensor]:
             "optim": {"lr": 0.0, "min_lr": 0.0, "ns_dtype": "float32"},
             "batch": {"global_tokens": ROWS * SEQ, "micro_tokens": ROWS * SEQ, "warmup_frac": 0.0},
             "balance": {"bias_rate": rate, "bias_until_frac": 1.0},
-            "data": {"lanes": 1, "shuffle_rows": 64},
+            "data": {"lanes": 1, "shuffle_tokens": 64 * SEQ},
             "checkpoint": {"every_steps": 10_000},
         }
     )

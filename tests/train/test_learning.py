@@ -78,7 +78,7 @@ def test_loss_falls_well_below_unigram_entropy(tmp_path, shared_data):
                 "micro_tokens": batch_rows * SEQ,
                 "warmup_frac": 0.0,
             },
-            "data": {"lanes": 1, "shuffle_rows": 512},
+            "data": {"lanes": 1, "shuffle_tokens": 512 * SEQ},
             "checkpoint": {"every_steps": 10_000},
         }
     )
