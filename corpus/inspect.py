@@ -63,7 +63,7 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
     else:
         console.print(f"[yellow]{dataset}: no _manifest.json — not a committed dataset[/yellow]")
     console.print(_table(con, "select column_name, column_type from (describe data)", "schema"))
-    console.print(f"rows: {con.sql('select count(*) from data').fetchone()[0]:,}")
+    console.print(f"rows: {con.execute('select count(*) from data').fetchone()[0]:,}")
     views = {r[0] for r in con.sql("select view_name from duckdb_views() where not internal").fetchall()}
     if "removed" in views:
         console.print(

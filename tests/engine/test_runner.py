@@ -39,10 +39,8 @@ def test_removed_rows_carry_reasons(web_reference):
         m = read_manifest(str(out / name))
         if not m["rows_removed"]:
             continue
-        nulls = duckdb.sql(
-            f"select count(*) from read_parquet('{out / name}/_removed/*.parquet') where reason is null"
-        )
-        assert nulls.fetchone()[0] == 0
+        sql = f"select count(*) from read_parquet('{out / name}/_removed/*.parquet') where reason is null"
+        assert duckdb.execute(sql).fetchone()[0] == 0
 
 
 def test_rerun_skips_committed_stages(spark, web_reference):
