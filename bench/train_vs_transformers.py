@@ -1,13 +1,19 @@
-"""Training throughput (forward + backward tokens/s) of our GLM-4.5 MoE vs transformers'
+"""Training throughput (forward + backward) of our GLM-4.5 MoE vs transformers'
 Glm4MoeForCausalLM: same config, same weights, same batch, CPU fp32.
 
-    .venv/bin/python bench/train_vs_transformers.py [--steps 5] [--warmup 2]
+    .venv/bin/python bench/train_vs_transformers.py [--docs 1 4] [--steps 5] [--warmup 2]
+
+Two batch shapes: one document per row, and rows packed with ``--docs`` equal documents (what
+the trainer sees in mid-training). For packed rows transformers gets the same semantics through
+its packed-sequence support: position ids that restart per document (with ``use_cache=False`` it
+then builds a block-diagonal causal mask) and labels masked at document starts; ours gets ``doc_lens``. The
+LM losses of both are printed as a check that the two compute the same thing.
 
 The peer is transformers with its default experts implementation (``grouped_mm`` since 5.x);
-its per-expert ``eager`` loop (the 4.x behaviour) is timed too. Steps of all models are
-interleaved and the median is reported, so load from other processes on a shared machine hits
-them alike. Ours runs without its MTP layer here (transformers has none) but with its balance
-loss; a last line times ours with MTP for reference.
+its per-expert ``eager`` loop (the 4.x behaviour) is timed too. Ours runs without its MTP layer
+(transformers has none) but with its balance loss; ours with MTP is timed for reference. Steps
+of all models are interleaved and medians reported, so load from other processes hits them
+alike; tokens per CPU-second (process time) is steadier than wall time on a shared machine.
 """
 
 from __future__ import annotations
@@ -38,16 +44,67 @@ CONFIG = dict(
 )
 
 
-def step_time(step) -> float:
-    t = time.perf_counter()
+def step_time(step) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     step()
-    return time.perf_counter() - t
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def packed_inputs(ids: torch.Tensor, docs: int) -> tuple[list[list[int]], torch.Tensor, torch.Tensor]:
+    """doc_lens for us; restarting position ids and boundary-masked labels for transformers."""
+    batch, seq = ids.shape
+    lens = [seq // docs] * (docs - 1) + [seq - (docs - 1) * (seq // docs)]
+    positions = torch.cat([torch.arange(n) for n in lens]).repeat(batch, 1)
+    labels = ids.clone()
+    labels[positions == 0] = -100  # no prediction into a document's first token
+    labels[:, 0] = ids[:, 0]  # (position 0 is never a target anyway)
+    return [lens] * batch, positions, labels
+
+
+def bench(args, docs: int, models: dict, cfg: ModelConfig) -> None:
+    ids = torch.randint(
+        0, cfg.vocab_size, (args.batch, args.seq), generator=torch.Generator().manual_seed(docs)
+    )
+    doc_lens, positions, labels = packed_inputs(ids, docs)
+    losses: dict[str, float] = {}
+
+    def run_ours(name: str) -> None:
+        out = models[name](ids, doc_lens=doc_lens)
+        out.loss.backward()
+        losses[name] = out.lm_loss.item()
+        models[name].zero_grad(set_to_none=True)
+
+    def run_peer(name: str) -> None:
+        extra = {} if docs == 1 else {"position_ids": positions}
+        out = models[name](input_ids=ids, labels=labels, use_cache=False, **extra)
+        out.loss.backward()
+        losses[name] = out.loss.item()
+        models[name].zero_grad(set_to_none=True)
+
+    runs = {name: (run_ours if name.startswith("ours") else run_peer) for name in models}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for i in range(args.warmup + args.steps):
+        for name, fn in runs.items():
+            dt = step_time(lambda name=name, fn=fn: fn(name))
+            if i >= args.warmup:
+                times[name].append(dt)
+    tokens = args.batch * args.seq
+    wall = {name: tokens / statistics.median(t[0] for t in ts) for name, ts in times.items()}
+    cpu = {name: tokens / statistics.median(t[1] for t in ts) for name, ts in times.items()}
+    print(f"\n{args.batch} rows x {args.seq} tokens, {docs} document(s) per row")
+    print(f"{'':36s} {'tokens/s':>9s} {'tokens/CPU-s':>13s} {'LM loss':>8s}")
+    for name in models:
+        print(f"{name:36s} {wall[name]:9.0f} {cpu[name]:13.0f} {losses[name]:8.4f}")
+    for peer in (n for n in models if n.startswith("transformers")):
+        print(f"ratio ours / {peer:23s} {wall['ours'] / wall[peer]:9.2f}x {cpu['ours'] / cpu[peer]:12.2f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=512)
+    ap.add_argument("--docs", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     args = ap.parse_args()
@@ -57,49 +114,20 @@ def main() -> None:
     cfg = ModelConfig(**CONFIG, num_nextn_predict_layers=0)
     ours = GLM4MoE(cfg).train()
     hf_state = to_transformers_state_dict(ours.state_dict(), cfg)
-    peers = {}
+    models = {"ours": ours}
     for impl in ("default", "eager"):
         peer = Glm4MoeForCausalLM(hf_config(cfg)).train()
         if impl == "eager":
             peer.set_experts_implementation("eager")
         peer.load_state_dict(hf_state, strict=True)
-        peers[impl] = peer
-    default_impl = peers["default"].config._experts_implementation
-    with_mtp = GLM4MoE(ModelConfig(**CONFIG)).train()
-    ids = torch.randint(0, cfg.vocab_size, (args.batch, args.seq))
-
-    def run_ours(model: GLM4MoE) -> None:
-        model(ids).loss.backward()
-        model.zero_grad(set_to_none=True)
-
-    def run_peer(model) -> None:
-        model(input_ids=ids, labels=ids).loss.backward()
-        model.zero_grad(set_to_none=True)
-
-    runs = {
-        "ours": lambda: run_ours(ours),
-        "transformers": lambda: run_peer(peers["default"]),
-        "transformers-eager": lambda: run_peer(peers["eager"]),
-        "ours+mtp": lambda: run_ours(with_mtp),
-    }
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for i in range(args.warmup + args.steps):
-        for name, fn in runs.items():
-            dt = step_time(fn)
-            if i >= args.warmup:
-                times[name].append(dt)
-    tokens = args.batch * args.seq
-    rate = {name: tokens / statistics.median(ts) for name, ts in times.items()}
+        models[f"transformers ({peer.config._experts_implementation} experts)"] = peer
+    models["ours + MTP layer (reference)"] = GLM4MoE(ModelConfig(**CONFIG)).train()
     print(
-        f"config: {CONFIG} batch {args.batch}x{args.seq}, fp32, {torch.get_num_threads()} threads, "
-        f"{args.steps} timed steps after {args.warmup} warm-up"
+        f"config: {CONFIG}\nfp32, {torch.get_num_threads()} threads, {args.steps} timed steps after "
+        f"{args.warmup} warm-up; ours without MTP unless stated"
     )
-    print(f"ours (grouped experts, no MTP):       {rate['ours']:8.0f} tokens/s (fwd+bwd)")
-    print(f"transformers ({default_impl} experts):     {rate['transformers']:8.0f} tokens/s")
-    print(f"ratio ours/transformers:              {rate['ours'] / rate['transformers']:8.2f}x")
-    print(f"transformers (eager experts loop):    {rate['transformers-eager']:8.0f} tokens/s")
-    print(f"ratio ours/transformers-eager:        {rate['ours'] / rate['transformers-eager']:8.2f}x")
-    print(f"ours with the MTP layer:              {rate['ours+mtp']:8.0f} tokens/s (reference)")
+    for docs in args.docs:
+        bench(args, docs, models, cfg)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,19 @@ def test_packed_row_equals_documents_run_alone():
     assert abs(out.aux_loss.item() - sum(s.aux_loss for s in alone).item() / 3) < 1e-5
 
 
+def test_packed_row_equals_transformers_packed_sequences():
+    """transformers treats restarting position ids as packed documents (block-diagonal mask)."""
+    model = randomized_model(tiny_config())
+    hf = transformers_twin(model)
+    ids = torch.randint(2, 128, (2, 24), generator=torch.Generator().manual_seed(9))
+    doc_lens = [[9, 15], [5, 11, 8]]
+    positions = torch.stack([torch.cat([torch.arange(n) for n in row]) for row in doc_lens])
+    with torch.no_grad():
+        ours = model(ids, doc_lens=doc_lens, return_logits=True).logits
+        theirs = hf(ids, position_ids=positions, use_cache=False).logits
+    assert (ours - theirs).abs().max().item() < 1e-5
+
+
 def test_padding_counts_for_nothing():
     model = randomized_model(tiny_config())
     gen = torch.Generator().manual_seed(3)
