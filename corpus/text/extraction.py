@@ -32,6 +32,7 @@ class ExtractOptions:
     include_tables: bool = True
     include_code: bool = True
     include_formatting: bool = False
+    with_metadata: bool = True
 
 
 class ExtractionError(Exception):
@@ -65,7 +66,7 @@ def extract_html(html: str, url: str | None, options: ExtractOptions) -> Extract
         doc = trafilatura.bare_extraction(
             html,
             url=url,
-            with_metadata=True,
+            with_metadata=options.with_metadata,
             favor_precision=options.favor_precision,
             favor_recall=options.favor_recall,
             include_tables=options.include_tables,

@@ -45,6 +45,8 @@ def test_extracts_main_text_title_date_and_code():
     assert "    return sorted(people" in row["text"]  # code keeps its indentation
     pruned = extract_batch(_batch([ARTICLE]), Params(include_code=False)).to_pylist()[0]
     assert "return sorted" not in pruned["text"] and "two ways to do it" in pruned["text"]
+    bare = extract_batch(_batch([ARTICLE]), Params(with_metadata=False)).to_pylist()[0]
+    assert bare["title"] is None and bare["date"] is None and bare["text"] == row["text"]
 
 
 def test_reasons_keep_the_html_of_removed_rows():
