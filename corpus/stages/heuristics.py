@@ -1,4 +1,4 @@
-"""``heuristics``: Gopher repetition, Gopher quality, C4 and FineWeb quality filters, per language.
+"""``heuristics``: Gopher quality, Gopher repetition, C4 and FineWeb quality filters, per language.
 
 The rules are datatrove's implementations (``GopherQualityFilter``, ``GopherRepetitionFilter``,
 ``C4QualityFilter``, ``FineWebQualityFilter``); a row's reason is its first failing rule. Word tokenizer,
