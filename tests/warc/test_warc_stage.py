@@ -43,16 +43,21 @@ def inputs(shared_data, bad_inputs) -> list[Path]:
     )
 
 
-def test_stage_writes_every_record_of_shared_and_bad_archives(
-    spark, tmp_path, shared_data, bad_inputs, inputs
-):
+@pytest.fixture(scope="module")
+def warc_run(spark, tmp_path_factory, shared_data, bad_inputs) -> tuple[Path, dict]:
+    """The warc stage over every shared archive file and the project-made bad inputs."""
+    out = tmp_path_factory.mktemp("warc_stage")
     # the 50 MB page goes over a 10 MB limit here (kept at the default: test_warc_records)
     params = {
         "paths": [str(shared_data / "warc" / "**" / "*"), str(bad_inputs.folder / "*")],
         "files_per_task": 16,
         "max_record_bytes": 10 << 20,
     }
-    manifest = run_stage_for_test(spark, "warc", params, str(tmp_path))
+    return out, run_stage_for_test(spark, "warc", params, str(out))
+
+
+def test_stage_writes_every_record_of_shared_and_bad_archives(spark, warc_run, inputs):
+    out, manifest = warc_run
     assert manifest["rows_in"] == manifest["rows_kept"] + manifest["rows_removed"]
     assert manifest["metrics"]["files"] == len(inputs)
     reasons = manifest["removed_by_reason"]
@@ -66,10 +71,26 @@ def test_stage_writes_every_record_of_shared_and_bad_archives(
     ):
         assert reasons.get(reason), reason
     assert any(r.startswith("warc:corrupt_file:") for r in reasons)
-    got = written_rows(spark, tmp_path / "warc")
+    got = written_rows(spark, out / "warc")
     assert got == expected_rows(inputs, ReadOptions(max_record_bytes=10 << 20))
-    kept = spark.read.parquet(str(tmp_path / "warc" / "part-*.parquet"))
+    kept = spark.read.parquet(str(out / "warc" / "part-*.parquet"))
     assert kept.filter("text LIKE '%吉田カバン%'").count() > 0
+
+
+def test_shared_archives_through_extract_and_langid(spark, warc_run):
+    """warc -> extract -> langid over every shared archive: each record ends kept or removed
+    with a reason in exactly one stage."""
+    out, warc = warc_run
+    extract = run_stage_for_test(spark, "extract", {}, str(out), inputs={"warc": str(out / "warc")})
+    langid = run_stage_for_test(spark, "langid", {}, str(out), inputs={"extract": str(out / "extract")})
+    assert extract["rows_in"] == warc["rows_kept"] and langid["rows_in"] == extract["rows_kept"]
+    seen: Counter = Counter()
+    for stage in ("warc", "extract", "langid"):
+        rows = written_rows(spark, out / stage)
+        seen.update(i for i, reason in rows.items() if reason is not None or stage == "langid")
+    assert len(seen) == warc["rows_in"] and set(seen.values()) == {1}
+    langs = spark.read.parquet(str(out / "langid" / "part-*.parquet")).groupBy("lang").count().collect()
+    assert {r["lang"] for r in langs} >= {"en", "ja", "zh", "de"}
 
 
 def test_manifest_lists_files_relative_to_itself(spark, tmp_path, shared_data, bad_inputs):
