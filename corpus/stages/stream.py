@@ -20,6 +20,14 @@ order; ``pack: best_fit`` = :func:`corpus.tokens.bestfit.pack`). Tokens then joi
 and rows are assembled in the JVM (slice, sort by offset, flatten), so no task ever holds a
 group's tokens and nothing is collected to the driver.
 
+Manifest metrics: tokenizer sha256/vocab/eos/pad ids, ``seq_len``, ``pack``, ``rows``,
+``tokens`` (document tokens in the stream, padding excluded), ``padding_rate``,
+``truncation_rate`` (share of document repeats not wholly inside one row), ``tokens_dropped``
+(truncate tails), per group (``source`` or ``source/bucket``) docs, epochs requested vs
+realised (repeats per document, and per token), rows, tokens and truncation rate; after the
+write, ``tokens_per_source`` / ``tokens_per_group`` count ``len(input_ids)`` per row as
+DuckDB does (padding included) and ``padding_per_group`` the padding in them.
+
 What grouping costs: packing never crosses a group. A best-fit group ends with at most a few
 part-filled rows (on 100k long-tailed documents, under 0.01% extra rows), and a truncate group
 drops its last ``< seq_len`` tokens; with ``group_docs`` around a million both are noise, but
@@ -149,6 +157,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         F.count("*").alias("docs"), F.sum("n_tokens").alias("tokens")
     )
     groups = sorted(stats.collect(), key=lambda r: (r.source, r.bucket is not None, r.bucket or ""))
+    n_docs = sum(r.docs for r in groups)
+    if docs.select("id").distinct().count() != n_docs:  # the plan joins tokens back by id
+        raise UserError(f"stage {ctx.name!r}: document ids are not unique across its inputs")
     info: list[dict[str, Any]] = []
     for g, r in enumerate(groups):
         e = mixture.requested(params.epochs, params.default_epochs, r.source, r.bucket)
@@ -226,7 +237,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     return StageOutput(
         rows=rows,
         balanced=False,
-        rows_in=sum(i["docs"] for i in info),
+        rows_in=n_docs,
         metrics=metrics,
         after_write=after_write,
         sort_by=("seq_id",),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from corpus.engine.arrow_map import extend_schema, map_batches
 from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
@@ -29,8 +29,9 @@ from corpus.tokens import tokenizer as tk
 
 
 class Params(StageParams):
-    tokenizer: str
-    """Path of ``tokenizer.json`` or of a folder holding it (relative to the working directory)."""
+    tokenizer: str | None = None
+    """Path of ``tokenizer.json`` or of a folder holding it (relative to the working directory);
+    required unless ``train_vocab_size`` is set."""
     train_vocab_size: int | None = Field(None, ge=len(tk.SPECIAL_TOKENS) + 256)
     """When set: train a tokenizer of this size on the input first and save it at ``tokenizer``."""
     train_sample_docs: int = Field(50_000, gt=0)
@@ -41,6 +42,12 @@ class Params(StageParams):
     EOS is then special). Off by default: agent and chat data carry real role/tool tokens."""
     transforms: dict[str, str] = Field(default_factory=dict)
     """``{source: transform name}`` applied before encoding."""
+
+    @model_validator(mode="after")
+    def _has_tokenizer(self) -> Params:
+        if self.tokenizer is None and self.train_vocab_size is None:
+            raise ValueError("give `tokenizer` (a tokenizer.json) or `train_vocab_size` (train one)")
+        return self
 
     @field_validator("transforms")
     @classmethod
@@ -95,7 +102,11 @@ def _train(ctx: StageContext, params: Params, path: str) -> int:
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
-    path = ctx.resolve(params.tokenizer)
+    path = (
+        ctx.resolve(params.tokenizer)
+        if params.tokenizer
+        else str(Path(ctx.output_dir, "_tokenizer").resolve())
+    )
     trained = None
     if params.train_vocab_size is not None:
         trained = _train(ctx, params, path)

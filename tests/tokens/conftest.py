@@ -65,7 +65,6 @@ def pipeline_yaml(docs: Path, output: Path, path: Path) -> Path:
             {
                 "kind": "tokenize",
                 "inputs": [str(docs)],
-                "tokenizer": str(output / "_tokenizer"),
                 "train_vocab_size": 400,
                 "train_sample_docs": 3000,
             },
@@ -77,6 +76,7 @@ def pipeline_yaml(docs: Path, output: Path, path: Path) -> Path:
                 "seq_len": SEQ_TRUNCATE,
                 "epochs": EPOCHS,
                 "shards": 3,
+                "row_group_bytes": 16384,
             },
             {
                 "name": "mid",

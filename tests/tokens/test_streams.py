@@ -181,6 +181,8 @@ def test_manifest_matches_duckdb_and_epochs(tokens_run, tokenized, stream):
         metrics["tokenizer_sha256"] == manifest(tokens_run["out"] / "tokenize")["metrics"]["tokenizer_sha256"]
     )
     assert len(m["shards"]) == (3 if stream == "pre" else 2)
+    if stream == "pre":  # row_group_bytes: 16 KiB -> several row groups per shard
+        assert all(pq.ParquetFile(folder / s["file"]).metadata.num_row_groups > 1 for s in m["shards"])
 
     for label, g in metrics["groups"].items():
         docs = [
@@ -237,3 +239,30 @@ def test_same_bytes_on_local1(tokens_run, tmp_path):
                     ca, cb = ma.row_group(g).column(c), mb.row_group(g).column(c)
                     assert sorted(ca.encodings) == sorted(cb.encodings)
                     assert ca.to_dict() | {"encodings": None} == cb.to_dict() | {"encodings": None}
+
+
+def _ctx(spark, rows, metrics):
+    from corpus.stages.base import StageContext
+
+    df = spark.createDataFrame(rows, "id string, source string, n_tokens int, input_ids array<int>")
+    return StageContext(
+        spark=spark,
+        name="s",
+        seed=0,
+        inputs={"t": df},
+        base_dir=ROOT,
+        output_dir="/tmp",
+        input_manifests={"t": {"metrics": metrics}},
+    )
+
+
+def test_stream_input_errors_are_clear(spark):
+    from corpus.errors import UserError
+    from corpus.stages import stream
+
+    rows = [("a", "web", 2, [5, 0]), ("a", "web", 3, [6, 7, 0])]
+    with pytest.raises(UserError, match="not the output of a tokenize stage"):
+        stream.run(_ctx(spark, rows, {}), stream.Params())
+    meta = {"tokenizer_sha256": "x", "pad_id": 0, "eos_id": 0, "vocab_size": 8}
+    with pytest.raises(UserError, match="ids are not unique"):
+        stream.run(_ctx(spark, rows, meta), stream.Params())

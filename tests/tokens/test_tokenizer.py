@@ -115,3 +115,8 @@ def test_per_source_transform_hook(trained, monkeypatch):
     assert tok.decode(out[1]["input_ids"][:-1]) == "QUIET!5"
     with pytest.raises(ValueError, match="unknown text transform"):
         tokenize.Params(tokenizer=str(path), transforms={"code": "nope"})
+
+
+def test_tokenizer_or_training_is_required():
+    with pytest.raises(ValueError, match="train_vocab_size"):
+        tokenize.Params()
