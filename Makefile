@@ -41,5 +41,15 @@ lint: setup
 	$(BIN)/ruff check corpus tests bench
 	$(BIN)/ruff format --check corpus tests bench
 
+# Tiny GLM-4.5-shaped MoE through all three stages (scaled-down lengths) on the demo streams.
+train-demo: setup
+	@test -f out/web/exact_dedup/_manifest.json || $(MAKE) demo
+	$(BIN)/corpus run pipelines/tokens_demo.yaml
+	$(BIN)/corpus train pipelines/train.yaml
+
+# Opt-in: one step at 4,096 / 32,768 / 131,072 tokens with a 1-layer model (time, peak memory).
+train-full-lengths: setup
+	$(BIN)/python bench/train_full_lengths.py
+
 clean:
 	rm -rf out data/sample runs

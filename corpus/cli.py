@@ -126,17 +126,12 @@ def report(
 
 
 def _mount_subapps() -> None:
-    import importlib.util
+    """Sub-apps import only typer/rich at this point; torch and tokenizers load lazily."""
+    from corpus.tokens.cli import tokenizer_app
+    from corpus.train.cli import train_app
 
-    # TODO(lead): drop the find_spec guards once both sub-apps are committed.
-    if importlib.util.find_spec("corpus.train.cli"):
-        from corpus.train.cli import train_app
-
-        app.add_typer(train_app, name="train")
-    if importlib.util.find_spec("corpus.tokens.cli"):
-        from corpus.tokens.cli import tokenizer_app
-
-        app.add_typer(tokenizer_app, name="tokenizer")
+    app.add_typer(train_app, name="train")
+    app.add_typer(tokenizer_app, name="tokenizer")
 
 
 def main() -> None:
