@@ -68,6 +68,17 @@ class Params(StageParams):
     row_group_bytes: int = Field(32 << 20, gt=0)
     """Parquet row-group size: the unit a streaming reader fetches."""
 
+    @field_validator("epochs", mode="before")
+    @classmethod
+    def _bucket_keys_as_strings(cls, v: Any) -> Any:
+        """Buckets are compared as strings: ``{web: {3: 2.0}}`` means bucket ``"3"``."""
+        if isinstance(v, dict):
+            return {
+                s: {str(b): e for b, e in spec.items()} if isinstance(spec, dict) else spec
+                for s, spec in v.items()
+            }
+        return v
+
     @field_validator("epochs")
     @classmethod
     def _non_negative(cls, v: dict[str, Any]) -> dict[str, Any]:

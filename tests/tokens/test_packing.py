@@ -126,3 +126,19 @@ def test_repeats_get_their_own_shuffle_positions():
         starts.setdefault(order[plan.doc[k]], set()).add(int(plan.pos[k]))
     multi = [s for d, s in starts.items() if n[int(d[4:])] > 1]
     assert np.mean([len(s) > 1 for s in multi]) > 0.9
+
+
+def test_mixture_spec_lookup_and_validation():
+    from pydantic import ValidationError
+
+    from corpus.stages.stream import Params
+
+    epochs = Params(epochs={"web": {3: 2.5, "low": 0}, "code": 1.5}).epochs
+    assert mixture.requested(epochs, 1.0, "web", "3") == 2.5  # YAML int bucket keys become strings
+    assert mixture.requested(epochs, 1.0, "web", "low") == 0.0
+    assert mixture.requested(epochs, 1.0, "web", "unlisted") == 1.0
+    assert mixture.requested(epochs, 1.0, "web", None) == 1.0
+    assert mixture.requested(epochs, 0.7, "code", "any") == 1.5
+    assert mixture.requested(epochs, 0.7, "math", None) == 0.7
+    with pytest.raises(ValidationError, match=">= 0"):
+        Params(epochs={"web": {"hi": -1}})
