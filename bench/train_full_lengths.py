@@ -47,7 +47,7 @@ def one_step(seq_len: int, docs: int, device: str, theta: float) -> dict:
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     out = model(ids, doc_lens=doc_lens)
     out.loss.backward()
     if device == "cuda":
@@ -59,6 +59,7 @@ def one_step(seq_len: int, docs: int, device: str, theta: float) -> dict:
         "seq_len": seq_len,
         "docs": docs,
         "seconds": time.perf_counter() - t,
+        "cpu_seconds": time.process_time() - cpu,
         "peak_bytes": peak,
         "loss": out.loss.item(),
     }
@@ -93,7 +94,8 @@ def main() -> None:
         )
         kind = "peak CUDA allocated" if args.device == "cuda" else "peak RSS"
         print(
-            f"seq {n:>7}: {res['seconds']:8.1f} s/step (fwd+bwd), {kind} {res['peak_bytes'] / 2**30:6.2f} GiB, "
+            f"seq {n:>7}: {res['seconds']:8.1f} s/step (fwd+bwd; {res['cpu_seconds']:.1f} CPU-s), "
+            f"{kind} {res['peak_bytes'] / 2**30:6.2f} GiB, "
             f"loss {res['loss']:.3f}"
         )
 
