@@ -104,6 +104,7 @@ def test_packed_row_equals_documents_run_alone():
     assert abs(out.lm_loss.item() - weighted.item()) < 1e-5
     weighted_mtp = sum(s.mtp_loss * s.n_mtp_tokens for s in alone) / 42
     assert abs(out.mtp_loss.item() - weighted_mtp.item()) < 1e-5
+    assert out.expert_counts.shape == (model.cfg.n_moe_layers, 8) == (3, 8)  # 2 MoE layers + MTP's
     assert torch.equal(out.expert_counts, sum(s.expert_counts for s in alone))
     # The balance loss is per document, averaged over documents (see moe.sequence_balance_loss).
     assert abs(out.aux_loss.item() - sum(s.aux_loss for s in alone).item() / 3) < 1e-5
