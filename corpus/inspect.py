@@ -63,7 +63,7 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
     else:
         console.print(f"[yellow]{dataset}: no _manifest.json — not a committed dataset[/yellow]")
     console.print(_table(con, "select column_name, column_type from (describe data)", "schema"))
-    console.print(f"rows: {con.execute('select count(*) from data').fetchone()[0]:,}")
+    console.print(f"rows: {con.sql('select count(*) from data').fetchall()[0][0]:,}")
     views = {r[0] for r in con.sql("select view_name from duckdb_views() where not internal").fetchall()}
     if "removed" in views:
         console.print(
@@ -77,4 +77,11 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
     view = "removed" if removed else "data"
     if removed and "removed" not in views:
         raise UserError(f"{dataset}: nothing was removed by this stage")
-    console.print(_table(con, f"select * from {view} limit {int(limit)}", f"sample of {view}"))
+    rel = con.sql(f"select * from {view} limit {int(limit)}")
+    for i, row in enumerate(rel.fetchall()):
+        record = Table(title=f"{view} row {i}", title_justify="left", show_header=False)
+        record.add_column("column", style="bold")
+        record.add_column("value", overflow="fold")
+        for name, value in zip(rel.columns, row):
+            record.add_row(name, _cell(value))
+        console.print(record)

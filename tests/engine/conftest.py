@@ -52,6 +52,8 @@ def final_rows(output: Path, stage: str = "exact_dedup") -> list[tuple[str, str]
     """Sorted (id, text) of a stage's kept rows, read with DuckDB independently of Spark."""
     import duckdb
 
-    return duckdb.sql(
-        f"select id, text from read_parquet('{output / stage}/part-*.parquet') order by id"
-    ).fetchall()
+    return (
+        duckdb.connect()
+        .sql(f"select id, text from read_parquet('{output / stage}/part-*.parquet') order by id")
+        .fetchall()
+    )

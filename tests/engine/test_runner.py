@@ -40,7 +40,7 @@ def test_removed_rows_carry_reasons(web_reference):
         if not m["rows_removed"]:
             continue
         sql = f"select count(*) from read_parquet('{out / name}/_removed/*.parquet') where reason is null"
-        assert duckdb.execute(sql).fetchone()[0] == 0
+        assert duckdb.connect().sql(sql).fetchall() == [(0,)]
 
 
 def test_rerun_skips_committed_stages(spark, web_reference):
