@@ -82,6 +82,6 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
         record = Table(title=f"{view} row {i}", title_justify="left", show_header=False)
         record.add_column("column", style="bold")
         record.add_column("value", overflow="fold")
-        for name, value in zip(rel.columns, row):
+        for name, value in zip(rel.columns, row, strict=True):
             record.add_row(name, _cell(value))
         console.print(record)
