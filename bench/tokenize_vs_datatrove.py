@@ -98,11 +98,9 @@ def main() -> None:
         f"   ratio {theirs / ours:.2f}x   ({n_ours:,} tokens each)"
     )
 
-    # --- end to end: Parquet in, tokens on disk, 2 workers --------------------------------
-    src = tmp / "docs"
-    src.mkdir()
-    for i in range(4):
-        pq.write_table(table.slice(i * len(docs) // 4, len(docs) // 4 + 1), src / f"part-{i:05d}.parquet")
+    # --- end to end: the same 4 Parquet shards in, tokens on disk, 2 workers ------------
+    src = tmp / "docs.parquet"
+    pq.write_table(table, src)
     from corpus.engine.manifest import write_manifest
     from corpus.engine.runner import run_stage_for_test, write_output
     from corpus.engine.spark import get_spark
@@ -110,7 +108,7 @@ def main() -> None:
 
     spark = get_spark("local[2]")
     counts = write_output(
-        StageOutput(rows=spark.read.parquet(str(src)), balanced=False), str(tmp / "committed")
+        StageOutput(rows=spark.read.parquet(str(src)), balanced=False, shards=4), str(tmp / "committed")
     )
     write_manifest(str(tmp / "committed"), {**counts, "rows_in": counts["rows_kept"], "balanced": False})
     spark.read.parquet(str(tmp / "committed")).count()  # warm the session

@@ -163,14 +163,18 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         )
     docs = functools.reduce(lambda a, b: a.unionByName(b), frames)
 
-    # Groups and their sizes: a handful of rows on the driver.
-    stats = docs.groupBy("source", "bucket").agg(
-        F.count("*").alias("docs"), F.sum("n_tokens").alias("tokens")
+    # Groups and their sizes (a handful of rows on the driver); ids must be unique, since the
+    # plan joins tokens back by id.
+    per_id = docs.groupBy("id").agg(
+        F.count("*").alias("copies"), *[F.first(c).alias(c) for c in ("source", "bucket", "n_tokens")]
+    )
+    stats = per_id.groupBy("source", "bucket").agg(
+        F.count("*").alias("docs"), F.sum("n_tokens").alias("tokens"), F.max("copies").alias("copies")
     )
     groups = sorted(stats.collect(), key=lambda r: (r.source, r.bucket is not None, r.bucket or ""))
-    n_docs = sum(r.docs for r in groups)
-    if docs.select("id").distinct().count() != n_docs:  # the plan joins tokens back by id
+    if any(r.copies > 1 for r in groups):
         raise UserError(f"stage {ctx.name!r}: document ids are not unique across its inputs")
+    n_docs = sum(r.docs for r in groups)
     info: list[dict[str, Any]] = []
     for g, r in enumerate(groups):
         e = mixture.requested(params.epochs, params.default_epochs, r.source, r.bucket)

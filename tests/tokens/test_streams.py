@@ -204,9 +204,9 @@ def parquet_data(path: Path) -> bytes:
 
 
 def test_same_bytes_on_local1(tokens_run, tmp_path):
-    """Both streams again in a subprocess on local[1], from the same tokenized dataset: every
-    shard's pages byte-identical, same rows in the same order. (Tokenizing is a per-document
-    map; packing is where partitioning could leak in.)
+    """Both streams again in a subprocess on local[1] with 3 shuffle partitions instead of 8,
+    from the same tokenized dataset: every shard's pages byte-identical, same rows in the same
+    order. (Tokenizing is a per-document map; packing is where partitioning could leak in.)
 
     The footers are compared decoded: parquet-mr lists each column's encodings from a
     HashSet of enum constants, whose order follows identity hash codes and so changes from
@@ -216,6 +216,7 @@ def test_same_bytes_on_local1(tokens_run, tmp_path):
     spec = yaml.safe_load(tokens_run["yaml"].read_text())
     spec["output"] = str(tmp_path / "out")
     spec["stages"] = spec["stages"][1:]
+    spec["spark"] = {"conf": {"spark.sql.shuffle.partitions": "3"}}  # and other partitioning than 8
     for stage in spec["stages"]:
         stage["inputs"] = [str(tokens_run["out"] / "tokenize")]
     path = tmp_path / "tokens.yaml"
