@@ -24,7 +24,7 @@ from corpus.tokens.plan import Plan
 
 def _chunks(lengths: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split every document into ``seq_len`` chunks plus a remainder: (doc, start, length)."""
-    n = np.ceil(lengths / seq_len).astype(np.int64)
+    n = -(-lengths // seq_len)
     doc = np.repeat(np.arange(len(lengths), dtype=np.int64), n)
     first = np.repeat(np.cumsum(n) - n, n)
     start = (np.arange(len(doc), dtype=np.int64) - first) * seq_len
