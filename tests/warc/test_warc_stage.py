@@ -81,7 +81,9 @@ def test_shared_archives_through_extract_and_langid(spark, warc_run):
     """warc -> extract -> langid over every shared archive: each record ends kept or removed
     with a reason in exactly one stage."""
     out, warc = warc_run
-    extract = run_stage_for_test(spark, "extract", {}, str(out), inputs={"warc": str(out / "warc")})
+    extract = run_stage_for_test(
+        spark, "extract", {"with_metadata": False}, str(out), inputs={"warc": str(out / "warc")}
+    )
     langid = run_stage_for_test(spark, "langid", {}, str(out), inputs={"extract": str(out / "extract")})
     assert extract["rows_in"] == warc["rows_kept"] and langid["rows_in"] == extract["rows_kept"]
     seen: Counter = Counter()
