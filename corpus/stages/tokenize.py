@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from pydantic import Field, field_validator, model_validator
 
 from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.errors import UserError
 from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
 from corpus.tokens import encode, transforms
 from corpus.tokens import tokenizer as tk
@@ -110,9 +111,19 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     trained = None
     if params.train_vocab_size is not None:
         trained = _train(ctx, params, path)
-    digest = tk.sha256(path)
-    resolved = params.model_copy(update={"tokenizer": str(tk.tokenizer_file(path))})
-    tok = encode.encoder(resolved.tokenizer, digest, params.split_special_tokens)
+    try:
+        digest = tk.sha256(path)
+        resolved = params.model_copy(update={"tokenizer": str(tk.tokenizer_file(path))})
+        tok = encode.encoder(resolved.tokenizer, digest, params.split_special_tokens)
+        metrics = {
+            "tokenizer": str(Path(resolved.tokenizer)),
+            "tokenizer_sha256": digest,
+            "vocab_size": tok.get_vocab_size(),
+            "eos_id": tk.special_id(tok, params.eos_token),
+            "pad_id": tk.special_id(tok, params.pad_token),
+        }
+    except (OSError, ValueError) as e:
+        raise UserError(f"stage {ctx.name!r}: {e}") from None
     fn = functools.partial(tokenize_batch, digest=digest, seed=ctx.seed)
     schema = extend_schema(ctx.input.schema, [("input_ids", "array<int>"), ("n_tokens", "int")])
     rows = map_batches(ctx.input, fn, resolved, schema)
@@ -123,13 +134,6 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         per = kept.groupBy("source").agg(F.sum("n_tokens").alias("t")).collect()
         return {"tokens": sum(r.t for r in per), "tokens_per_source": {r.source: r.t for r in per}}
 
-    metrics = {
-        "tokenizer": str(Path(resolved.tokenizer)),
-        "tokenizer_sha256": digest,
-        "vocab_size": tok.get_vocab_size(),
-        "eos_id": tk.special_id(tok, params.eos_token),
-        "pad_id": tk.special_id(tok, params.pad_token),
-    }
     if trained is not None:
         metrics["tokenizer_trained_on_docs"] = trained
     return StageOutput(rows=rows, metrics=metrics, after_write=after_write)

@@ -120,3 +120,12 @@ def test_per_source_transform_hook(trained, monkeypatch):
 def test_tokenizer_or_training_is_required():
     with pytest.raises(ValueError, match="train_vocab_size"):
         tokenize.Params()
+
+
+def test_missing_tokenizer_is_a_clear_error(tmp_path):
+    from corpus.errors import UserError
+    from corpus.stages.base import StageContext
+
+    ctx = StageContext(spark=None, name="tok", seed=0, inputs={}, base_dir=tmp_path, output_dir=str(tmp_path))
+    with pytest.raises(UserError, match="no tokenizer at .*corpus tokenizer train"):
+        tokenize.run(ctx, tokenize.Params(tokenizer="missing/tokenizer.json"))
