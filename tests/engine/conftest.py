@@ -48,7 +48,13 @@ def web_reference(spark, sample_warc, tmp_path_factory) -> tuple[Path, Path]:
     return yaml_path, tmp / "out"
 
 
-def final_rows(output: Path, stage: str = "exact_dedup") -> list[tuple[str, str]]:
+WEB_STAGES = [
+    s.get("name", s["kind"]) for s in yaml.safe_load((ROOT / "pipelines" / "web.yaml").read_text())["stages"]
+]
+FINAL = WEB_STAGES[-1]
+
+
+def final_rows(output: Path, stage: str = FINAL) -> list[tuple[str, str]]:
     """Sorted (id, text) of a stage's kept rows, read with DuckDB independently of Spark."""
     import duckdb
 

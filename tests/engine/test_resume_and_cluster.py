@@ -10,7 +10,7 @@ import sys
 import time
 
 from corpus.engine.manifest import read_manifest
-from tests.engine.conftest import ROOT, final_rows, web_pipeline
+from tests.engine.conftest import FINAL, ROOT, final_rows, web_pipeline
 
 
 def _corpus_run(yaml_path, *extra, **kw) -> subprocess.Popen:
@@ -35,7 +35,7 @@ def test_sigkill_then_resume_equals_uninterrupted(web_reference, sample_warc, tm
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert read_manifest(str(out / "warc")) is not None, proc.stdout.read().decode()[-3000:]
-    assert read_manifest(str(out / "exact_dedup")) is None, "the run finished before it could be killed"
+    assert read_manifest(str(out / FINAL)) is None, "the run finished before it could be killed"
     warc_before = read_manifest(str(out / "warc"))
 
     rerun = _corpus_run(yaml_path, "--master", "local[2]")
@@ -53,6 +53,6 @@ def test_standalone_cluster_writes_the_same_rows(web_reference, sample_warc, spa
     proc = _corpus_run(yaml_path, "--master", spark_cluster)
     log = proc.communicate(timeout=900)[0].decode()
     assert proc.returncode == 0, log[-3000:]
-    assert read_manifest(str(out / "exact_dedup"))["engine"]["master"] == spark_cluster
+    assert read_manifest(str(out / FINAL))["engine"]["master"] == spark_cluster
     rows = final_rows(out)
     assert rows and rows == final_rows(ref_out)
