@@ -34,8 +34,11 @@ demo: sample
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
 
+# Side-by-side benchmarks (ours, the peer's, the ratio). train_full_lengths is opt-in
+# (make train-full-lengths); bench/gpu_train.sh is for a GPU machine.
+BENCHES := bench/web_vs_datatrove.py bench/tokenize_vs_datatrove.py bench/bestfit_pack.py bench/train_vs_transformers.py
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check corpus tests bench
