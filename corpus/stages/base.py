@@ -94,4 +94,3 @@ class StageOutput:
     write_options: dict[str, str] = field(default_factory=dict)
     """Extra Parquet writer options (e.g. ``{"parquet.block.size": str(32 << 20)}`` for
     row groups sized for streaming)."""
-
