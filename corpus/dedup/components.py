@@ -1,16 +1,18 @@
 """Connected components of an edge DataFrame, computed by Spark (nothing collected to the driver).
 
-Min-label propagation with pointer jumping: every node starts with the smallest id among
-itself and its neighbours; each round (1) takes the smallest label among its neighbours and
-(2) jumps to its label's label. Labels only decrease and always name a node of the same
-component, and a round that changes nothing is a fixpoint where labels are equal across every
-edge — so each node ends labelled with its component's smallest node. Jumping halves chain
-distances each round, so a path of n nodes takes O(log n) rounds instead of n.
+FastSV (Zhang, Azad & Hu, "FastSV: a distributed-memory connected component algorithm with
+fast convergence", 2020) on DataFrames: parent pointers that only decrease, whole trees hooked
+under smaller trees, pointer shortcutting. Plain min-label propagation needs as many rounds as
+the longest path; hooking trees needs about log n.
 
-Each round is a few joins and one aggregation, all shuffles with map-side combining: no task
-ever holds a component's edge list (the failure users report for single-machine union-find
-in datatrove and for NeMo Curator's driver-side steps). Each round's labels are
-``localCheckpoint``-ed so the query plan does not grow with the number of rounds.
+Each round is a few joins and one aggregation (shuffles with map-side combining): no task
+holds a component's edge list and nothing is collected to the driver — the failure users
+report for datatrove's single-process union-find and NeMo Curator's driver-side steps.
+
+Each round's pointers are written to Parquet under ``scratch`` and read back. That cuts the
+lineage like a checkpoint, and also cuts the *size estimate* chain: a ``localCheckpoint`` keeps
+its origin plan's statistics, and joins multiply estimates, so after ~10 rounds Spark's planner
+spends minutes multiplying numbers with millions of digits (seen with Spark 4.0 here).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from corpus.engine import fs
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -47,49 +51,77 @@ def _shuffle_partitions(spark: SparkSession, n: int) -> Iterator[None]:
 
 
 def connected_components(
-    edges: DataFrame, src: str = "src", dst: str = "dst", max_rounds: int = 64
+    edges: DataFrame, scratch: str, src: str = "src", dst: str = "dst", max_rounds: int = 64
 ) -> DataFrame:
-    """``(node, component)`` for every node that appears in ``edges``.
+    """``(node, component)`` for every node that appears in ``edges``, materialised.
 
     ``component`` is the smallest node (by the column type's order: strings or integers) of the
     node's connected component, treating edges as undirected. Self-loops and repeated edges are
-    allowed. Nodes without edges are absent: the caller knows they are singletons.
+    allowed. Nodes without edges are absent: the caller knows they are singletons. ``scratch``
+    (a Spark path that must not exist yet; removed at the end) holds the per-round pointers.
     """
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     spark = edges.sparkSession
     pairs = edges.select(F.col(src).alias("a"), F.col(dst).alias("b")).where(F.col("a") != F.col("b"))
     sym = pairs.unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct()
-    sym = sym.localCheckpoint(eager=True)
+    sym = _materialise(sym, fs.join(scratch, "edges"))
     cap = int(spark.conf.get("spark.sql.shuffle.partitions"))
     parts = max(1, min(cap, -(-sym.count() // EDGES_PER_PARTITION)))
-    with _shuffle_partitions(spark, parts):
-        # Every frame is hash-partitioned the same way (edges by ``b``, labels by ``node``) so the
-        # joins below line up without shuffling; a round shuffles three times.
-        sym = sym.repartition(parts, "b").localCheckpoint(eager=True)
-        labels = (
-            sym.groupBy("a")
-            .agg(F.min("b").alias("m"))
-            .select(F.col("a").alias("node"), F.least("a", "m").alias("label"))
-            .repartition(parts, "node")
-            .localCheckpoint(eager=True)
-        )
-        for round_no in range(1, max_rounds + 1):
-            # (1) smallest label among neighbours.
-            lookup = labels.select(F.col("node").alias("b"), F.col("label").alias("lb"))
-            neighbour = sym.join(lookup, "b").groupBy("a").agg(F.min("lb").alias("m"))
-            step = labels.join(neighbour, labels.node == neighbour.a).select(
-                "node", F.least("label", "m").alias("s"), F.col("label").alias("old")
+    try:
+        with _shuffle_partitions(spark, parts):
+            # f: parent pointer, initially the smallest of a node and its neighbours.
+            first = sym.groupBy("a").agg(F.min("b").alias("m"))
+            f = _materialise(
+                first.select(F.col("a").alias("node"), F.least("a", "m").alias("f")),
+                fs.join(scratch, "round-000"),
             )
-            # (2) pointer jumping through last round's labels: label := label(s). A round that
-            # changes nothing therefore also had s == label everywhere: a true fixpoint.
-            jump = labels.select(F.col("node").alias("s"), F.col("label"))
-            nxt = step.join(jump, "s").select("node", "label", "old").repartition(parts, "node")
-            nxt = nxt.localCheckpoint(eager=True)
-            changed = nxt.where(F.col("label") != F.col("old")).count()
-            labels = nxt.select("node", "label")
-            log.debug("connected components: round %d, %d labels changed", round_no, changed)
-            if changed == 0:
-                log.info("connected components: %d partitions, converged after %d rounds", parts, round_no)
-                return labels.withColumnRenamed("label", "component")
-    raise ComponentsDidNotConverge(f"no fixpoint after {max_rounds} rounds")
+            for round_no in range(1, max_rounds + 1):
+                # The number of changed pointers is observed while the round is written: no
+                # separate counting job.
+                seen = Observation(f"cc-round-{round_no}")
+                step = _fastsv_round(sym, f).observe(
+                    seen, F.count(F.when(F.col("new") != F.col("f"), 1)).alias("n")
+                )
+                nxt = _materialise(step, fs.join(scratch, f"round-{round_no:03d}"))
+                changed = seen.get["n"]
+                f = nxt.select("node", F.col("new").alias("f"))
+                log.debug("connected components: round %d, %d parents changed", round_no, changed)
+                if changed == 0:
+                    log.info(
+                        "connected components: %d partitions, converged after %d rounds", parts, round_no
+                    )
+                    return f.select("node", F.col("f").alias("component")).localCheckpoint(eager=True)
+        raise ComponentsDidNotConverge(f"no fixpoint after {max_rounds} rounds")
+    finally:
+        fs.remove(scratch)
+
+
+def _materialise(df: DataFrame, path: str) -> DataFrame:
+    df.write.mode("overwrite").parquet(fs.spark_path(path))
+    return df.sparkSession.read.parquet(fs.spark_path(path))
+
+
+def _fastsv_round(sym: DataFrame, f: DataFrame) -> DataFrame:
+    """One FastSV round on parent pointers ``f`` = ``(node, f)``; returns ``(node, new, f)``.
+
+    With grandparents ``gf = f[f]``, for every edge ``(a, b)``: hook ``a``'s parent tree under
+    ``gf[b]`` (stochastic hooking: ``f[f[a]] <- min(., gf[b])``), point ``a`` itself there
+    (aggressive hooking: ``f[a] <- min(., gf[b])``), and shortcut (``f[a] <- min(., gf[a])``).
+    Pointers only decrease and stay inside the component; when none changes, every edge joins
+    nodes with equal parents and ``f[f] == f``: each node points at its component's minimum.
+    """
+    from pyspark.sql import functions as F
+
+    grand = f.join(f.select(F.col("node").alias("f"), F.col("f").alias("gf")), "f").select("node", "f", "gf")
+    by_a = grand.select(F.col("node").alias("a"), F.col("f").alias("fa"))
+    by_b = grand.select(F.col("node").alias("b"), F.col("gf").alias("gfb"))
+    hooks = sym.join(by_a, "a").join(by_b, "b")
+    offers = hooks.select(F.col("fa").alias("node"), "gfb").unionByName(
+        hooks.select(F.col("a").alias("node"), "gfb")
+    )
+    best = offers.groupBy("node").agg(F.min("gfb").alias("offer"))
+    return grand.join(best, "node", "left").select(
+        "node", F.least("f", "gf", F.coalesce("offer", "gf")).alias("new"), "f"
+    )
