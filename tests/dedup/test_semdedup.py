@@ -1,0 +1,154 @@
+"""SemDedup: the greedy per-cluster rule against a brute-force reference, and the stage on
+template pages (collapsed) versus unrelated pages on the same topic (kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus.dedup import semdedup as sd
+from corpus.dedup.minhash_sig import s_curve_threshold
+from corpus.stages import minhash, semdedup
+from corpus.stages.base import REASON, StageContext
+from tests.dedup.neardups import exact_jaccard_pairs
+
+
+def _reference(x: np.ndarray, order: np.ndarray, eps: float) -> np.ndarray:
+    rep, kept = np.arange(len(x)), []
+    for i in order:
+        for k in kept:
+            if x[i] @ x[k] >= 1 - eps:
+                rep[i] = k
+                break
+        else:
+            kept.append(i)
+    return rep
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.4, 0.7])
+def test_greedy_matches_reference_across_blocks(monkeypatch, eps):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    x[40] = x[3] + 0.01  # near-twins of a row visited earlier
+    x[250] = x[3]
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    order = rng.permutation(300)
+    monkeypatch.setattr(sd, "BLOCK", 64)  # several blocks: kept rows from earlier blocks count
+    got = sd.greedy_representatives(x, order, eps)
+    assert np.array_equal(got, _reference(x, order, eps))
+    assert got[250] == got[40] == got[3] or eps < 0.05 + 1e-9
+
+
+SHIRT = (
+    "Classic crew neck t-shirt in {c}. This {c} t-shirt is made from soft organic cotton that is grown without "
+    "pesticides and spun in a mill that runs on renewable energy. The fabric weighs 180 grams per square metre, heavy "
+    "enough to hang well and light enough for summer. The {c} colour is dyed with low-impact dyes. Seams are double "
+    "stitched at the hem and sleeves, and the neck is finished with a ribbed collar that keeps its shape. Our {c} "
+    "t-shirt has a regular fit: it is straight through the body and not too long, so it works tucked in or worn loose. "
+    "Size guide for the {c} t-shirt: if you are between two sizes, we recommend the smaller one for a close fit and the "
+    "larger one for a relaxed look. Care: wash the {c} t-shirt inside out at thirty degrees with similar colours, do not "
+    "tumble dry, and iron on a low setting. Delivery of your {c} t-shirt is free on orders over fifty euros and returns "
+    "are free within thirty days. Customers who bought this {c} t-shirt also looked at the {c} hoodie. Every order is "
+    "packed in recycled paper and shipped carbon neutral."
+)
+COLOURS = ["red", "blue", "green", "black", "white", "grey", "navy", "yellow"]
+SAME_TOPIC = [
+    "I bought three of these t-shirts last summer and two of them shrank after the first wash, even though I followed "
+    "the care label. The cotton feels nice but the quality is not consistent.",
+    "How to fold a t-shirt in two seconds: pinch the shoulder and the middle of the side, cross your hands, and shake "
+    "it out. It takes some practice but saves space in drawers.",
+    "The history of the t-shirt goes back to undershirts issued by the US Navy in the early twentieth century; it "
+    "became fashionable outerwear after actors wore it in films of the 1950s.",
+    "Organic cotton uses less water than conventional cotton according to some studies, but yields are lower, and the "
+    "environmental benefit depends on the region where it is grown.",
+    "Our shop sells plain t-shirts in bulk for printing. Choose from twenty colours and all sizes; discounts start at "
+    "fifty pieces and we ship within two working days.",
+    "A good t-shirt for running wicks sweat away from the skin: look for polyester blends or merino wool rather than "
+    "cotton, which stays wet and heavy.",
+]
+
+
+def _docs():
+    rows = [
+        {"id": f"tpl-{c}", "text": SHIRT.format(c=c), "quality_score": 0.5 + 0.05 * i}
+        for i, c in enumerate(COLOURS)
+    ]
+    rows += [{"id": f"other-{i}", "text": t, "quality_score": 0.5} for i, t in enumerate(SAME_TOPIC)]
+    return rows
+
+
+def _ctx(spark, df, tmp_path, seed=0):
+    return StageContext(
+        spark=spark,
+        name="semdedup",
+        seed=seed,
+        inputs={"minhash": df},
+        base_dir=Path.cwd(),
+        output_dir=str(tmp_path),
+    )
+
+
+def test_template_pages_survive_minhash_and_collapse_under_semdedup(spark, tmp_path):
+    """Eight pages from one template, differing in a colour word nine times (exact Jaccard
+    ~0.65 < t = 0.72: MinHash, verified at t, keeps all of them), plus six unrelated pages about
+    t-shirts. With eps = 0.2 (all-MiniLM-L6-v2 puts the template pages at cosine >= 0.8 and the
+    unrelated ones below 0.65) SemDedup keeps one template page, the best-quality one, and every
+    unrelated page; a rerun with the same seed gives identical rows."""
+    rows = _docs()
+    t = s_curve_threshold(14, 8)
+    templates = [r["text"] for r in rows if r["id"].startswith("tpl")]
+    assert max(exact_jaccard_pairs(templates).values()) < t
+    df = spark.createDataFrame(
+        [(r["id"], r["text"], r["quality_score"]) for r in rows],
+        "id string, text string, quality_score double",
+    )
+
+    after_minhash = minhash.run(_ctx(spark, df, tmp_path), minhash.Params(verify_threshold=round(t, 4)))
+    assert after_minhash.rows.where(f"{REASON} is not null").count() == 0
+
+    params = semdedup.Params(eps=0.2, keep="quality", n_clusters=2)
+    out = semdedup.run(_ctx(spark, df.repartition(2), tmp_path), params)
+    got = {r["id"]: r for r in out.rows.collect()}
+    assert len(got) == len(rows)
+    best = f"tpl-{COLOURS[-1]}"  # highest quality_score of the template pages
+    for doc_id, r in got.items():
+        if doc_id.startswith("tpl") and doc_id != best:
+            assert r[REASON] == f"semdedup_duplicate_of:{best}", doc_id
+        else:
+            assert r[REASON] is None, doc_id
+    assert got[best]["semdup_cluster_size"] == len(COLOURS)
+    assert got["other-0"]["semdup_cluster_size"] == 1
+    assert len(got["other-0"]["embedding"]) == 384
+    assert out.metrics["duplicates_removed"] == len(COLOURS) - 1
+    assert out.metrics["cluster_size_histogram"] == {"5-8": 1}
+
+    again = semdedup.run(_ctx(spark, df.repartition(2), tmp_path), params)
+    assert sorted(again.rows.drop("embedding").collect()) == sorted(out.rows.drop("embedding").collect())
+
+
+def test_default_eps_only_removes_near_verbatim_copies_and_reuses_embeddings(spark, tmp_path):
+    """NeMo Curator's eps = 0.01: the template pages stay, a copy differing in whitespace and
+    one word goes. The second run reads the stored embeddings instead of encoding."""
+    rows = _docs()
+    rows.append(
+        {
+            "id": "tpl-red-copy",
+            "text": SHIRT.format(c="red").replace("summer", "the summer  "),
+            "quality_score": 0.1,
+        }
+    )
+    df = spark.createDataFrame(
+        [(r["id"], r["text"], r["quality_score"]) for r in rows],
+        "id string, text string, quality_score double",
+    )
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="hard"))
+    removed = {r["id"]: r[REASON] for r in out.rows.where(f"{REASON} is not null").collect()}
+    assert set(removed) <= {"tpl-red", "tpl-red-copy"} and len(removed) == 1
+    assert out.metrics["embeddings_reused"] is False
+
+    stored = out.rows.drop(REASON, "semdup_cluster_size")
+    again = semdedup.run(_ctx(spark, stored, tmp_path), semdedup.Params(keep="hard"))
+    assert again.metrics["embeddings_reused"] is True
+    assert {r["id"]: r[REASON] for r in again.rows.where(f"{REASON} is not null").collect()} == removed
