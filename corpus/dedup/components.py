@@ -9,10 +9,10 @@ Each round is a few joins and one aggregation (shuffles with map-side combining)
 holds a component's edge list and nothing is collected to the driver — the failure users
 report for datatrove's single-process union-find and NeMo Curator's driver-side steps.
 
-Each round's pointers are written to Parquet under ``scratch`` and read back. That cuts the
-lineage like a checkpoint, and also cuts the *size estimate* chain: a ``localCheckpoint`` keeps
-its origin plan's statistics, and joins multiply estimates, so after ~10 rounds Spark's planner
-spends minutes multiplying numbers with millions of digits (seen with Spark 4.0 here).
+Each round's pointers are ``localCheckpoint``-ed (lineage cut) and re-wrapped without their
+origin plan's size estimate: a checkpoint keeps the estimate of the plan that produced it and
+joins multiply estimates, so after ~10 rounds Spark's planner spent minutes multiplying
+integers with millions of digits (seen with PySpark 4 here).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
-
-from corpus.engine import fs
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -51,56 +49,47 @@ def _shuffle_partitions(spark: SparkSession, n: int) -> Iterator[None]:
 
 
 def connected_components(
-    edges: DataFrame, scratch: str, src: str = "src", dst: str = "dst", max_rounds: int = 64
+    edges: DataFrame, src: str = "src", dst: str = "dst", max_rounds: int = 64
 ) -> DataFrame:
     """``(node, component)`` for every node that appears in ``edges``, materialised.
 
     ``component`` is the smallest node (by the column type's order: strings or integers) of the
     node's connected component, treating edges as undirected. Self-loops and repeated edges are
-    allowed. Nodes without edges are absent: the caller knows they are singletons. ``scratch``
-    (a Spark path that must not exist yet; removed at the end) holds the per-round pointers.
+    allowed. Nodes without edges are absent: the caller knows they are singletons.
     """
-    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     spark = edges.sparkSession
     pairs = edges.select(F.col(src).alias("a"), F.col(dst).alias("b")).where(F.col("a") != F.col("b"))
-    sym = pairs.unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct()
-    sym = _materialise(sym, fs.join(scratch, "edges"))
+    sym = _checkpoint(
+        pairs.unionByName(pairs.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct()
+    )
     cap = int(spark.conf.get("spark.sql.shuffle.partitions"))
     parts = max(1, min(cap, -(-sym.count() // EDGES_PER_PARTITION)))
-    try:
-        with _shuffle_partitions(spark, parts):
-            # f: parent pointer, initially the smallest of a node and its neighbours.
-            first = sym.groupBy("a").agg(F.min("b").alias("m"))
-            f = _materialise(
-                first.select(F.col("a").alias("node"), F.least("a", "m").alias("f")),
-                fs.join(scratch, "round-000"),
-            )
-            for round_no in range(1, max_rounds + 1):
-                # The number of changed pointers is observed while the round is written: no
-                # separate counting job.
-                seen = Observation(f"cc-round-{round_no}")
-                step = _fastsv_round(sym, f).observe(
-                    seen, F.count(F.when(F.col("new") != F.col("f"), 1)).alias("n")
-                )
-                nxt = _materialise(step, fs.join(scratch, f"round-{round_no:03d}"))
-                changed = seen.get["n"]
-                f = nxt.select("node", F.col("new").alias("f"))
-                log.debug("connected components: round %d, %d parents changed", round_no, changed)
-                if changed == 0:
-                    log.info(
-                        "connected components: %d partitions, converged after %d rounds", parts, round_no
-                    )
-                    return f.select("node", F.col("f").alias("component")).localCheckpoint(eager=True)
-        raise ComponentsDidNotConverge(f"no fixpoint after {max_rounds} rounds")
-    finally:
-        fs.remove(scratch)
+    with _shuffle_partitions(spark, parts):
+        # f: parent pointer, initially the smallest of a node and its neighbours.
+        first = sym.groupBy("a").agg(F.min("b").alias("m"))
+        f = _checkpoint(first.select(F.col("a").alias("node"), F.least("a", "m").alias("f")))
+        for round_no in range(1, max_rounds + 1):
+            nxt = _checkpoint(_fastsv_round(sym, f))
+            changed = nxt.where(F.col("new") != F.col("f")).count()
+            f = nxt.select("node", F.col("new").alias("f"))
+            log.debug("connected components: round %d, %d parents changed", round_no, changed)
+            if changed == 0:
+                log.info("connected components: %d partitions, converged after %d rounds", parts, round_no)
+                return f.select("node", F.col("f").alias("component"))
+    raise ComponentsDidNotConverge(f"no fixpoint after {max_rounds} rounds")
 
 
-def _materialise(df: DataFrame, path: str) -> DataFrame:
-    df.write.mode("overwrite").parquet(fs.spark_path(path))
-    return df.sparkSession.read.parquet(fs.spark_path(path))
+def _checkpoint(df: DataFrame) -> DataFrame:
+    """``localCheckpoint`` the rows, then rebuild the DataFrame over them without the origin
+    plan's size estimate (see the module docstring: joins multiply those estimates, so a
+    plain checkpoint per round makes planning time explode after ~10 rounds)."""
+    from pyspark.sql import DataFrame
+
+    done = df.localCheckpoint(eager=True)
+    session = done.sparkSession
+    return DataFrame(session._jsparkSession.createDataFrame(done._jdf.rdd(), done._jdf.schema()), session)
 
 
 def _fastsv_round(sym: DataFrame, f: DataFrame) -> DataFrame:

@@ -15,7 +15,6 @@ S-curve whose midpoint ``(1/bands)^(1/rows)`` (0.72 for 14 x 8) is logged and re
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Literal
 
 import numpy as np
@@ -27,7 +26,6 @@ from corpus.dedup.components import connected_components
 from corpus.dedup.duplicates import mark, representatives, size_histogram
 from corpus.dedup.lsh import candidate_edges, verified_edges
 from corpus.dedup.minhash_sig import band_keys, s_curve_threshold, signatures
-from corpus.engine import fs
 from corpus.engine.arrow_map import map_batches
 from corpus.stages.base import StageContext, StageOutput, StageParams
 from corpus.text.shingles import shingle_hashes
@@ -112,8 +110,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     edges = candidate_edges(band_rows)
     if params.verify_threshold is not None:
         edges = verified_edges(edges, sigs.select("id", "shingles"), params.verify_threshold)
-    scratch = fs.join(ctx.output_dir, f".{ctx.name}.tmp-cc-{uuid.uuid4().hex[:12]}")
-    members = connected_components(edges, scratch).withColumnRenamed("node", "id")
+    members = connected_components(edges).withColumnRenamed("node", "id")
     reps = representatives(docs, members).localCheckpoint(eager=True)
 
     rows_in = docs.count()

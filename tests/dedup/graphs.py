@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-import tempfile
 
 
 def chain_and_stars(n_chain: int = 2000, n_star: int = 500, n_random: int = 300) -> list[tuple[str, str]]:
@@ -57,8 +56,7 @@ def components(spark, edges: list[tuple[str, str]]) -> dict[str, str]:
     from corpus.dedup.components import connected_components
 
     df = spark.createDataFrame(edges, "src string, dst string").repartition(5)
-    with tempfile.TemporaryDirectory() as tmp:
-        return {r["node"]: r["component"] for r in connected_components(df, f"{tmp}/cc").collect()}
+    return {r["node"]: r["component"] for r in connected_components(df).collect()}
 
 
 def main(masters: list[str]) -> None:
