@@ -28,8 +28,8 @@ sample: setup
 demo: sample
 	$(BIN)/corpus run pipelines/web.yaml
 	@echo
-	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/exact_dedup"
-	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/exact_dedup/*.parquet' group by 1 order by 2 desc\\\"))\""
+	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/semdedup"
+	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/semdedup/*.parquet' group by 1 order by 2 desc\\\"))\""
 
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
@@ -46,7 +46,7 @@ lint: setup
 
 # Tiny GLM-4.5-shaped MoE through all three stages (scaled-down lengths) on the demo streams.
 train-demo: setup
-	@test -f out/web/exact_dedup/_manifest.json || $(MAKE) demo
+	@test -f out/web/semdedup/_manifest.json || $(MAKE) demo
 	$(BIN)/corpus run pipelines/tokens_demo.yaml
 	$(BIN)/corpus train pipelines/train.yaml
 

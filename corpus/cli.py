@@ -60,7 +60,7 @@ def run(
         out.print(table)
         return
 
-    from corpus.engine.progress import Timer, summary_table
+    from corpus.engine.progress import Timer, cluster_lines, summary_table
     from corpus.engine.spark import get_spark, resolve_master
 
     check_writable(root)
@@ -73,6 +73,8 @@ def run(
     out.print(
         summary_table(results, f"{p.name}: {timer.seconds:.1f} s on {resolve_master(master, p.master)}")
     )
+    for line in cluster_lines(results):
+        out.print(line, highlight=False)
     last = results[-1]["stage"] if results else ""
     out.print(
         f"output: {root}\nlook: corpus inspect {root}/{last}    or    duckdb -c \"select count(*) from '{root}/{last}/*.parquet'\""

@@ -100,6 +100,23 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def cluster_lines(results: list[dict[str, Any]]) -> list[str]:
+    """One line per dedup stage (any stage whose metrics carry ``cluster_size_histogram``):
+    share removed and how many duplicate clusters of each size it found."""
+    lines = []
+    for r in results:
+        metrics = r.get("metrics") or {}
+        hist = metrics.get("cluster_size_histogram")
+        if hist is None:
+            continue
+        sizes = ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"
+        lines.append(
+            f"{r['stage']}: removed {metrics.get('removed_pct', 0.0):.2f}% "
+            f"({metrics.get('duplicates_removed', 0):,} rows); duplicate clusters by size: {sizes}"
+        )
+    return lines
+
+
 class Timer:
     def __init__(self) -> None:
         self.start = time.time()
