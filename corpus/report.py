@@ -1,5 +1,6 @@
 """``corpus report``: the funnel of a pipeline's output (rows kept per stage, removals by
-reason, languages of the last stage) as a table and one PNG."""
+reason, languages of the last stage, duplicate clusters by size per dedup stage) as a table
+and one PNG."""
 
 from __future__ import annotations
 
@@ -57,13 +58,33 @@ def languages(output: str, stage: str) -> list[tuple[str, int]]:
     return con.sql("select lang, count(*) from data group by 1 order by 2 desc").fetchall()
 
 
-def plot(manifests: list[dict[str, Any]], langs: list[tuple[str, int]], png: str) -> None:
+def cluster_histograms(manifests: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """``stage -> {cluster size bin: clusters}`` for the dedup stages (minhash, semdedup, ...)."""
+    return {
+        m["stage"]: m["metrics"]["cluster_size_histogram"]
+        for m in manifests
+        if "cluster_size_histogram" in (m.get("metrics") or {})
+    }
+
+
+def _bin_start(label: str) -> int:
+    return int(label.split("-")[0])
+
+
+def plot(
+    manifests: list[dict[str, Any]],
+    langs: list[tuple[str, int]],
+    png: str,
+    clusters: dict[str, dict[str, int]] | None = None,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3 if langs else 2, figsize=(16 if langs else 11, 4.5), layout="constrained")
+    clusters = clusters or {}
+    n = 2 + bool(langs) + bool(clusters)
+    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 4.5), layout="constrained")
     names = [m["stage"] for m in manifests]
     axes[0].bar(names, [m["rows_kept"] for m in manifests], color="tab:green", label="kept")
     axes[0].bar(
@@ -87,6 +108,18 @@ def plot(manifests: list[dict[str, Any]], langs: list[tuple[str, int]], png: str
     if langs:
         axes[2].bar([lang for lang, _ in langs[:20]], [n for _, n in langs[:20]], color="tab:blue")
         axes[2].set_title(f"languages of {manifests[-1]['stage']}")
+    if clusters:
+        ax = axes[-1]
+        bins = sorted({b for h in clusters.values() for b in h}, key=_bin_start)
+        width = 0.8 / len(clusters)
+        for i, (stage, hist) in enumerate(clusters.items()):
+            ax.bar(
+                [x + i * width for x in range(len(bins))], [hist.get(b, 0) for b in bins], width, label=stage
+            )
+        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(bins))], bins)
+        ax.set_xlabel("documents per duplicate cluster")
+        ax.set_title("duplicate clusters by size")
+        ax.legend()
     fig.savefig(png, dpi=110)
     plt.close(fig)
 
@@ -99,6 +132,10 @@ def report(output: str, png: str | None, console: Console) -> None:
         console.print(
             "languages of " + manifests[-1]["stage"] + ": " + ", ".join(f"{k} {v:,}" for k, v in langs)
         )
+    clusters = cluster_histograms(manifests)
+    for stage, hist in clusters.items():
+        sizes = ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"
+        console.print(f"{stage}: duplicate clusters by size: {sizes}", highlight=False)
     target = png or fs.join(output, "report.png")
-    plot(manifests, langs, target)
+    plot(manifests, langs, target, clusters)
     console.print(f"plot: {target}")

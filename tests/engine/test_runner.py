@@ -127,4 +127,5 @@ def test_report_prints_funnel_and_plots(web_reference, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "heuristics" in r.stdout and f"languages of {FINAL}" in r.stdout
+    assert "minhash: duplicate clusters by size: 2:" in r.stdout  # the sample has near-duplicates
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
