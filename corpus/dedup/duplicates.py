@@ -57,14 +57,24 @@ def mark(docs: DataFrame, reps: DataFrame, reason_prefix: str, size_column: str 
 
 def size_histogram(reps: DataFrame) -> dict[str, int]:
     """Clusters (not documents) by size, in power-of-two bins: ``{"2": n, "3-4": n, "5-8": n ...}``."""
+    return histogram(cluster_sizes(reps))
+
+
+def cluster_sizes(reps: DataFrame) -> dict[int, int]:
+    """``{cluster size: number of clusters}`` of ``reps`` = ``(id, rep, size)``, in one job."""
     from pyspark.sql import functions as F
 
-    sizes = reps.where(F.col("id") == F.col("rep")).groupBy("size").count().collect()
+    rows = reps.where(F.col("id") == F.col("rep")).groupBy("size").count().collect()
+    return {int(r["size"]): int(r["count"]) for r in rows}
+
+
+def histogram(sizes: dict[int, int]) -> dict[str, int]:
+    """:func:`size_histogram`'s power-of-two bins of ``{cluster size: number of clusters}``."""
     hist: dict[str, int] = {}
-    for row in sorted(sizes, key=lambda r: r["size"]):
-        size, lo = int(row["size"]), 2
+    for size in sorted(sizes):
+        lo = 2
         while lo * 2 < size:
             lo *= 2
         label = "2" if size == 2 else f"{lo + 1}-{lo * 2}"
-        hist[label] = hist.get(label, 0) + int(row["count"])
+        hist[label] = hist.get(label, 0) + sizes[size]
     return hist

@@ -15,7 +15,7 @@ S-curve whose midpoint ``(1/bands)^(1/rows)`` (0.72 for 14 x 8) is logged and re
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -23,12 +23,15 @@ import xxhash
 from pydantic import Field
 
 from corpus.dedup.components import connected_components
-from corpus.dedup.duplicates import mark, representatives, size_histogram
+from corpus.dedup.duplicates import cluster_sizes, histogram, mark, representatives
 from corpus.dedup.lsh import candidate_edges, verified_edges
 from corpus.dedup.minhash_sig import band_keys, s_curve_threshold, signatures
 from corpus.engine.arrow_map import map_batches
 from corpus.stages.base import StageContext, StageOutput, StageParams
 from corpus.text.shingles import shingle_hashes
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +116,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     members = connected_components(edges).withColumnRenamed("node", "id")
     reps = representatives(docs, members).localCheckpoint(eager=True)
 
-    rows_in = docs.count()
-    removed = reps.where(F.col("id") != F.col("rep")).count()
+    sizes = cluster_sizes(reps)  # one small job gives every count below
+    removed = sum((size - 1) * n for size, n in sizes.items())
+    rows_in = _rows_in(ctx, docs)
     metrics = {
         "ngram": params.ngram,
         "unit": params.unit,
@@ -125,8 +129,16 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         "verify_threshold": params.verify_threshold,
         "duplicates_removed": removed,
         "removed_pct": round(100.0 * removed / rows_in, 3) if rows_in else 0.0,
-        "docs_in_clusters": reps.count(),
-        "cluster_size_histogram": size_histogram(reps),
+        "docs_in_clusters": sum(size * n for size, n in sizes.items()),
+        "cluster_size_histogram": histogram(sizes),
     }
     log.info("minhash: %d of %d documents are duplicates (%.2f%%)", removed, rows_in, metrics["removed_pct"])
     return StageOutput(rows=mark(docs, reps, REASON_PREFIX), metrics=metrics)
+
+
+def _rows_in(ctx: StageContext, docs: DataFrame) -> int:
+    """Input rows: from the committed input's manifest when there is one (no pass over the data)."""
+    manifests = list(ctx.input_manifests.values())
+    if len(manifests) == 1 and "rows_kept" in manifests[0]:
+        return int(manifests[0]["rows_kept"])
+    return docs.count()
