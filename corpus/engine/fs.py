@@ -82,6 +82,12 @@ def open_binary(url: str):
     return fs.open(p, "rb")
 
 
+def open_binary_write(url: str):
+    """A writable binary file object (shards written with pyarrow on executors)."""
+    fs, p = _split(url)
+    return fs.open(p, "wb")
+
+
 def size(url: str) -> int:
     fs, p = _split(url)
     return int(fs.size(p))

@@ -195,7 +195,7 @@ def run_stage(
     tmp = fs.join(output, f".{spec.name}.tmp-{uuid.uuid4().hex[:12]}")
     with spark_progress(spark.sparkContext, f"{spec.name} ({spec.kind})", enabled=progress):
         out = stages.load(spec.kind).run(ctx, spec.params)
-        counts = write_output(out, tmp)
+        counts = write_output(out, tmp, _rows_in(out, manifests, None))
         metrics = dict(out.metrics)
         if out.after_write is not None:
             metrics.update(out.after_write(read_dataset(spark, tmp, counts)))
@@ -230,24 +230,33 @@ def run_stage(
     return manifest
 
 
-def _rows_in(out: StageOutput, manifests: dict[str, dict[str, Any]], counts: dict[str, Any]) -> int:
+def _rows_in(
+    out: StageOutput, manifests: dict[str, dict[str, Any]], counts: dict[str, Any] | None
+) -> int | None:
+    """Rows the stage read; before the write (``counts`` None) None for a source stage that
+    does not say."""
     if out.rows_in is not None:
         return out.rows_in
     if manifests:
         return sum(m["rows_kept"] for m in manifests.values())
-    return counts["rows_kept"] + counts["rows_removed"]
+    return None if counts is None else counts["rows_kept"] + counts["rows_removed"]
 
 
-def write_output(out: StageOutput, folder: str) -> dict[str, Any]:
+def write_output(out: StageOutput, folder: str, rows_hint: int | None = None) -> dict[str, Any]:
     """Write kept rows to ``folder`` and removed ones to ``folder/_removed``; return the
-    counts, shard list and schema for the manifest."""
+    counts, shard list and schema for the manifest. ``rows_hint`` (rows in, when known) lets
+    the Arrow writer size shards without a counting pass."""
+    if REASON not in out.rows.columns and out.balanced:
+        raise RuntimeError(f"a balanced stage must return a {REASON!r} column")
+    if out.writer == "arrow":
+        return _write_output_arrow(out, folder, rows_hint)
+    if out.keep_partitions:
+        raise RuntimeError("keep_partitions needs the Arrow writer (writer='arrow')")
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     rows = out.rows
     has_reason = REASON in rows.columns
-    if out.balanced and not has_reason:
-        raise RuntimeError(f"a balanced stage must return a {REASON!r} column")
     rows = rows.persist(StorageLevel.DISK_ONLY)
     try:
         removed_by_reason: dict[str, int] = {}
@@ -296,6 +305,56 @@ def write_output(out: StageOutput, folder: str) -> dict[str, Any]:
         "shards": shard_entries(folder),
         "removed_shards": shard_entries(fs.join(folder, REMOVED)),
     }
+
+
+def _write_output_arrow(out: StageOutput, folder: str, rows_hint: int | None) -> dict[str, Any]:
+    """The Arrow writer's path (:mod:`corpus.engine.arrow_write`): all rows hash-partitioned
+    and sorted once, each task writing its kept and its removed shard, so the stage's rows
+    are computed once. Shard count: ``out.shards``, else from ``rows_hint``, else counted;
+    with ``out.keep_partitions`` the rows' own partitions are the shards."""
+    from corpus.engine import arrow_write
+
+    rows = out.rows
+    reason = REASON if REASON in rows.columns else None
+    df = rows if out.keep_partitions else _partitioned(out, rows_hint)
+    removed_folder = fs.join(folder, REMOVED)
+    written = arrow_write.write_partitions(df, folder, removed_folder, out.row_group_bytes, reason)
+    kept_df = rows.drop(reason) if reason else rows
+    for part, target in ((arrow_write.KEPT, folder), (arrow_write.REMOVED_PART, removed_folder)):
+        files = sorted({(w["partition"], w["file"]) for w in written if w["part"] == part})
+        for i, (_, name) in enumerate(files):
+            fs.rename(fs.join(target, name), fs.join(target, f"part-{i:05d}.parquet"))
+        for name in fs.listdir(target):  # attempts of failed or speculative tasks
+            if not SHARD_RE.match(name) and name != REMOVED:
+                fs.remove(fs.join(target, name))
+    if not any(w["part"] == arrow_write.KEPT for w in written):
+        schema = arrow_write.arrow_schema(kept_df.schema)
+        arrow_write.write_empty(schema, fs.join(folder, "part-00000.parquet"))
+    removed_by_reason: dict[str, int] = {}
+    for w in written:
+        if w["part"] == arrow_write.REMOVED_PART:
+            removed_by_reason[w["reason"]] = removed_by_reason.get(w["reason"], 0) + w["rows"]
+    return {
+        "rows_kept": sum(w["rows"] for w in written if w["part"] == arrow_write.KEPT),
+        "rows_removed": sum(removed_by_reason.values()),
+        "removed_by_reason": dict(sorted(removed_by_reason.items())),
+        "schema": kept_df.schema.jsonValue(),
+        "shards": shard_entries(folder),
+        "removed_shards": shard_entries(removed_folder),
+    }
+
+
+def _partitioned(out: StageOutput, rows_hint: int | None) -> DataFrame:
+    """``out.rows`` hash-partitioned into shards and sorted within each."""
+    rows = out.rows
+    shards = out.shards
+    if shards is None:
+        n = rows_hint if rows_hint is not None else rows.count()
+        shards = max(1, math.ceil(n / DEFAULT_ROWS_PER_SHARD))
+    part_by = [c for c in out.partition_by if c in rows.columns]
+    sort_by = [c for c in out.sort_by if c in rows.columns]
+    df = rows.repartition(shards, *part_by) if part_by else rows.repartition(shards)
+    return df.sortWithinPartitions(*sort_by) if sort_by else df
 
 
 def _write(df: DataFrame, folder: str, options: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -93,4 +93,13 @@ class StageOutput:
     """Columns the runner hash-partitions kept rows by when it reshuffles into ``shards``."""
     write_options: dict[str, str] = field(default_factory=dict)
     """Extra Parquet writer options (e.g. ``{"parquet.block.size": str(32 << 20)}`` for
-    row groups sized for streaming)."""
+    row groups sized for streaming); Spark writer only."""
+    writer: Literal["spark", "arrow"] = "spark"
+    """``arrow``: shards written by pyarrow on the executors with pinned options, so the same
+    rows give the same bytes on any master (Spark's footers vary between JVMs)."""
+    row_group_bytes: int = 128 << 20
+    """Arrow writer: uncompressed bytes per row group (cut by row, not by batch)."""
+    keep_partitions: bool = False
+    """Arrow writer: ``rows`` are already split and ordered deterministically (one partition
+    per input shard, see :mod:`corpus.engine.shard_map`): partition i becomes shard i, with
+    no shuffle or sort (``shards``, ``partition_by`` and ``sort_by`` are then unused)."""

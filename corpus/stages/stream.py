@@ -28,6 +28,9 @@ realised (repeats per document, and per token), rows, tokens and truncation rate
 write, ``tokens_per_source`` / ``tokens_per_group`` count ``len(input_ids)`` per row as
 DuckDB does (padding included) and ``padding_per_group`` the padding in them.
 
+Shards are written by the runner's Arrow writer (pyarrow, pinned options, row groups cut by
+row bytes), so the same inputs and seed give byte-identical shards on any master.
+
 What grouping costs: packing never crosses a group. A best-fit group ends with at most a few
 part-filled rows (on 100k long-tailed documents, under 0.01% extra rows), and a truncate group
 drops its last ``< seq_len`` tokens; with ``group_docs`` around a million both are noise, but
@@ -66,7 +69,7 @@ class Params(StageParams):
     """Output shards; default ``ceil(rows * seq_len / shard_tokens)``."""
     shard_tokens: int = Field(1 << 28, gt=0)
     row_group_bytes: int = Field(32 << 20, gt=0)
-    """Parquet row-group size: the unit a streaming reader fetches."""
+    """Parquet row-group size (uncompressed bytes): the unit a streaming reader fetches."""
 
     @field_validator("epochs", mode="before")
     @classmethod
@@ -258,7 +261,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         sort_by=("seq_id",),
         partition_by=("seq_id",),
         shards=shards,
-        write_options={"parquet.block.size": str(params.row_group_bytes)},
+        writer="arrow",
+        row_group_bytes=params.row_group_bytes,
     )
 
 

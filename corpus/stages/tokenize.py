@@ -1,6 +1,10 @@
 """``tokenize``: token ids per document with HF ``tokenizers``, EOS appended.
 
-Adds ``input_ids list<int32>`` (the document's ids followed by EOS) and ``n_tokens int``.
+Adds ``input_ids list<int32>`` (the document's ids followed by EOS) and ``n_tokens int``,
+and leaves ``text`` out unless ``keep_text``. A committed input is read shard by shard
+(:mod:`corpus.engine.shard_map`) and output shard i holds input shard i's documents in the same
+order — deterministic without a shuffle — written by pyarrow (the runner's Arrow writer):
+one pass over the data, and the same bytes on any master.
 Documents with no text (null, empty or whitespace only) are removed with reason
 ``tokenize:empty``. A per-source transform (``transforms: {source: name}``, see
 :mod:`corpus.tokens.transforms`) rewrites text just before encoding — the hook
@@ -22,7 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator, model_validator
 
-from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.engine.arrow_map import map_batches
+from corpus.engine.shard_map import map_shards, shard_files
 from corpus.errors import UserError
 from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
 from corpus.tokens import encode, transforms
@@ -43,6 +48,9 @@ class Params(StageParams):
     EOS is then special). Off by default: agent and chat data carry real role/tool tokens."""
     transforms: dict[str, str] = Field(default_factory=dict)
     """``{source: transform name}`` applied before encoding."""
+    keep_text: bool = False
+    """Copy ``text`` into the output too. Off: streams need ids only, the text stays in the
+    input dataset (same ids), and copying it would double what this stage writes."""
 
     @model_validator(mode="after")
     def _has_tokenizer(self) -> Params:
@@ -103,6 +111,8 @@ def _train(ctx: StageContext, params: Params, path: str) -> int:
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
+    from pyspark.sql.types import ArrayType, IntegerType, StringType, StructField, StructType
+
     path = (
         ctx.resolve(params.tokenizer)
         if params.tokenizer
@@ -125,8 +135,20 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     except (OSError, ValueError) as e:
         raise UserError(f"stage {ctx.name!r}: {e}") from None
     fn = functools.partial(tokenize_batch, digest=digest, seed=ctx.seed)
-    schema = extend_schema(ctx.input.schema, [("input_ids", "array<int>"), ("n_tokens", "int")])
-    rows = map_batches(ctx.input, fn, resolved, schema)
+    drop = {"input_ids", "n_tokens", REASON} | (set() if params.keep_text else {"text"})
+    schema = StructType(  # built here, not parsed from DDL: parsing goes through the JVM
+        [f for f in ctx.input.schema.fields if f.name not in drop]
+        + [
+            StructField("input_ids", ArrayType(IntegerType())),
+            StructField("n_tokens", IntegerType()),
+            StructField(REASON, StringType()),
+        ]
+    )
+    files = _input_shards(ctx)
+    if files is None:
+        rows = map_batches(ctx.input, fn, resolved, schema)
+    else:  # a committed dataset: tokenize shard by shard, output shard i = input shard i
+        rows = map_shards(ctx.spark, files, fn, resolved, schema)
 
     def after_write(kept) -> dict:
         from pyspark.sql import functions as F
@@ -136,4 +158,16 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
 
     if trained is not None:
         metrics["tokenizer_trained_on_docs"] = trained
-    return StageOutput(rows=rows, metrics=metrics, after_write=after_write)
+    return StageOutput(
+        rows=rows, metrics=metrics, after_write=after_write, writer="arrow", keep_partitions=files is not None
+    )
+
+
+def _input_shards(ctx: StageContext) -> list[str] | None:
+    """The single input's shard files when it is a committed dataset, else None."""
+    from corpus.engine.runner import input_path
+
+    ctx.input  # noqa: B018 - exactly one input, or a clear error
+    ref = next(iter(ctx.inputs))
+    manifest = ctx.input_manifests.get(ref)
+    return None if manifest is None else shard_files(input_path(ctx.output_dir, ref), manifest)
