@@ -6,25 +6,29 @@ Input (built before any timing, deterministic): documents of 4-10 real sentences
 Leipzig corpora in ``../shared/data/langid`` (en, de, fr, es, it, nl, pt, sv); the first
 ``--variants`` of them get one or two copies with random words replaced until the exact
 Jaccard to the original reaches a level in 0.50 ... 1.00 (``tests/dedup/neardups.py``). The
-defaults give about 54,000 documents, written as 2 Parquet shards that both sides read.
+defaults give about 54,000 documents: 2 plain Parquet shards (datatrove reads them) and the
+same rows as a committed dataset of 2 shards (our stage's input).
 
 Same parameters both sides: 5-word shingles, 14 bands x 8 rows, 64-bit hashes.
 
 * Ours: the ``minhash`` stage through the real runner (``run_stage_for_test``) on ``local[2]``
-  in a warm session: signatures, bands, candidate edges, FastSV components, representatives,
-  and writing kept and removed rows as Parquet with the manifest.
+  in a warm session: signatures, bands, candidate edges, connected components,
+  representatives, and writing kept and removed rows (with ``dup_cluster_size``) as Parquet
+  with the manifest.
 * datatrove: its four stages on ``LocalPipelineExecutor`` (signatures with 2 tasks, buckets
-  with 14 tasks, cluster with 1, filter with 2 tasks; 2 workers), the filter writing kept and
-  removed documents as Parquet. datatrove 0.10's default xxhash64 passes ``str`` to
-  ``xxhash.xxh64_intdigest``, which xxhash >= 4 refuses; we wrap it to encode UTF-8 first
-  (the same hash values xxhash 3 computed).
+  with 14 tasks, cluster with 1, filter with 2 tasks; 2 workers), cluster ids saved and loaded
+  (their counterpart of our cluster sizes), the filter writing kept and removed documents as
+  Parquet. Its default word tokenizer (spaCy English) is used. datatrove 0.10's xxhash64
+  passes ``str`` to ``xxhash.xxh64_intdigest``, which xxhash >= 4 refuses; we wrap it to
+  encode UTF-8 first (the same hash values xxhash 3 computed).
 * datasketch: ``MinHash`` (affine64, 112 permutations) per document over the same normalised
   shingles, ``MinHashLSH(params=(14, 8))`` query-then-insert, union-find; one process.
 
-docs/s = documents / wall time. Overlap = |removed_a & removed_b| / |removed_a | removed_b|.
-Representatives differ in principle (smallest id for ours and datasketch, datatrove keeps the
-first document of each cluster), so the overlap of the removed sets is below the overlap of
-the duplicate clusters themselves.
+docs/s = documents / wall time. Overlaps are |A & B| / |A | B| of: removed ids, ids in a
+duplicate cluster, and same-cluster pairs. Representatives differ by design (ours and
+datasketch keep the smallest id, datatrove the root of its union-by-size forest), so removed
+ids agree less than clusters do; clusters differ only where the two hash families put a
+pair near the S-curve threshold on different sides.
 """
 
 from __future__ import annotations
