@@ -6,11 +6,12 @@ Two levels:
   ``list<int32>`` out) vs datatrove's ``write_unshuffled`` (encode + write its binary file);
 * end to end: Parquet in, tokens on disk — our stage through the runner on Spark local[2]
   vs datatrove's ``ParquetReader -> DocumentTokenizer`` on ``LocalPipelineExecutor`` with 2
-  tasks / 2 workers (its document shuffle off, as our stage does not shuffle either).
+  tasks / 2 workers (its document shuffle off, as our stage does not shuffle either). The two
+  alternate for ``--repeat`` rounds (a shared machine's load moves) and medians are compared.
 
 Documents: real text from ../shared/data when present (181 news articles, 75 languages of
 Leipzig sentences grouped 25 to a document), else synthetic text.
-Run: .venv/bin/python bench/tokenize_vs_datatrove.py [--vocab 32768]
+Run: .venv/bin/python bench/tokenize_vs_datatrove.py [--vocab 32768] [--repeat 3] [--tokenizer PATH]
 """
 
 from __future__ import annotations
