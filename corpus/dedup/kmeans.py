@@ -28,11 +28,20 @@ def sample_fraction(n_rows: int, k: int, fraction: float) -> float:
     return min(1.0, max(fraction, MIN_POINTS_PER_CENTROID * k / n_rows))
 
 
+def used_clusters(k: int, n_sample: int) -> int:
+    """How many centroids :func:`fit` makes for ``k`` requested and ``n_sample`` points."""
+    return max(1, min(k, n_sample // MIN_POINTS_PER_CENTROID))
+
+
 def fit(x: np.ndarray, k: int, seed: int, niter: int = 20) -> np.ndarray:
-    """``k`` unit-norm centroids (float32 ``[k, d]``) of the unit-norm rows of ``x``."""
+    """At most ``k`` unit-norm centroids (float32 ``[k, d]``) of the unit-norm rows of ``x``.
+
+    ``k`` is cut to one centroid per :data:`MIN_POINTS_PER_CENTROID` rows: with about one
+    centroid per point, near-identical points seed separate centroids and their duplicates
+    are split across clusters (a 5-row input asking for 50 clusters gets one)."""
     import faiss
 
-    k = max(1, min(k, len(x)))
+    k = used_clusters(k, len(x))
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, spherical=True, verbose=False)
     km.train(np.ascontiguousarray(x, dtype=np.float32))
     return np.asarray(km.centroids, dtype=np.float32)

@@ -18,6 +18,15 @@ colour or a place name at cosine ~0.8-0.95, so catching those needs ``eps`` ~0.1
 Keep policies (which member of a duplicate group survives): ``hard`` keeps the member farthest
 from its centroid first (NeMo Curator's default), ``easy`` the nearest, ``random`` a seeded
 hash of the id, ``quality`` the highest ``quality_score``. Ties go to the smallest id.
+
+Edge cases: a null or empty ``text`` is embedded as the empty string, so such rows are one
+semantic group (one kept). An existing ``embedding`` column (``reuse_embeddings``) is used as
+it is, whatever model made it, once it passes one check: no nulls and one dimension for every
+row (else one clear error; ``reuse_embeddings: false`` re-encodes); vectors are L2-normalised
+before use. ``n_clusters`` is cut to one per 40 rows of the k-means sample (so a tiny input
+gets one cluster instead of one per row, which would split duplicates between clusters).
+The input is spread over at least two partitions per core before encoding, so a small
+single-shard input still uses every core.
 """
 
 from __future__ import annotations
@@ -32,9 +41,10 @@ import xxhash
 from pydantic import Field
 
 from corpus.dedup import embed, kmeans
-from corpus.dedup.duplicates import mark, size_histogram
+from corpus.dedup.duplicates import histogram, mark
 from corpus.dedup.semdedup import greedy_representatives
 from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.errors import UserError
 from corpus.stages.base import StageContext, StageOutput, StageParams
 
 log = logging.getLogger(__name__)
@@ -74,16 +84,26 @@ def embed_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
 
 
 def _matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """``list<float>`` rows -> unit-norm float32 ``[n, d]`` (zero vectors stay zero); the
+    stage checked beforehand that no row is null and all have one length."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    if not len(column):
+        return np.zeros((0, 0), np.float32)
     flat = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-    return flat.reshape(len(column), -1) if len(column) else np.zeros((0, 0), np.float32)
+    x = flat.reshape(len(column), -1)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
 
 
 def assign_batch(batch: pa.RecordBatch, centroids: np.ndarray) -> pa.RecordBatch:
-    """``(id, cluster, centroid_cos)`` of each row: its nearest centroid by cosine."""
+    """The batch plus ``cluster`` and ``centroid_cos``: each row's nearest centroid by cosine
+    (the other columns pass through, so no join is needed to bring them back)."""
     cluster, cos = kmeans.assign(_matrix(batch.column(EMBEDDING)), centroids)
-    return pa.RecordBatch.from_pydict({"id": batch.column("id"), "cluster": cluster, "centroid_cos": cos})
+    return pa.RecordBatch.from_arrays(
+        [*batch.columns, pa.array(cluster), pa.array(cos)],
+        names=[*batch.schema.names, "cluster", "centroid_cos"],
+    )
 
 
 _REPS = pa.schema([("id", pa.string()), ("rep", pa.string()), ("size", pa.int32())])
@@ -91,7 +111,8 @@ _REPS = pa.schema([("id", pa.string()), ("rep", pa.string()), ("size", pa.int32(
 
 def prune_cluster(table: pa.Table, eps: float) -> pa.Table:
     """One k-means cluster ``(id, embedding, key)`` -> ``(id, rep, size)`` for members of duplicate
-    groups (kept representatives included, ``rep == id``). Visit order: ``key``, then id."""
+    groups (kept representatives included, ``rep == id``), plus one summary row ``(null, null,
+    rows in the cluster)`` for the k-means cluster-size metric. Visit order: ``key``, then id."""
     ids = np.asarray(table.column("id").to_pylist(), dtype=str)
     order = np.lexsort((ids, table.column("key").to_numpy()))
     rep = greedy_representatives(_matrix(table.column(EMBEDDING)), order, eps)
@@ -99,9 +120,9 @@ def prune_cluster(table: pa.Table, eps: float) -> pa.Table:
     grouped = sizes[rep] > 1
     return pa.table(
         {
-            "id": ids[grouped].tolist(),
-            "rep": ids[rep[grouped]].tolist(),
-            "size": sizes[rep[grouped]].astype(np.int32),
+            "id": [*ids[grouped].tolist(), None],
+            "rep": [*ids[rep[grouped]].tolist(), None],
+            "size": [*sizes[rep[grouped]].tolist(), len(ids)],
         },
         schema=_REPS,
     )
@@ -111,39 +132,83 @@ def _keep_key(params: Params, seed: int, columns: list[str]):
     """Spark column: smaller = kept first, per the keep policy."""
     from pyspark.sql import functions as F
 
+    # Cosines rounded: copies of one text encoded in different batches differ by ~1e-7, and
+    # must tie (then the smallest id wins) whatever the partitioning.
+    cos = F.round(F.col("centroid_cos").cast("double"), 5)
     if params.keep == "hard":
-        return F.col("centroid_cos").cast("double")
+        return cos
     if params.keep == "easy":
-        return -F.col("centroid_cos").cast("double")
+        return -cos
     if params.keep == "random":
         return F.xxhash64(F.lit(seed), F.col("id"), F.lit("semdedup-keep")).cast("double")
     if "quality_score" not in columns:
-        raise ValueError("semdedup keep: quality needs a quality_score column")
+        raise UserError("semdedup keep: quality needs a quality_score column in the input")
     q = F.col("quality_score").cast("double")
     return F.when(q.isNull() | F.isnan(q), F.lit(float("inf"))).otherwise(-q)
 
 
+def _model_path(ctx: StageContext, params: Params) -> str:
+    """The model folder, checked on the driver: a wrong path is one line, not a task failure."""
+    try:
+        path = ctx.resolve(params.model) if params.model else embed.default_model_path()
+        embed.check_model_folder(path)
+    except OSError as e:
+        raise UserError(f"stage {ctx.name!r}: {e}") from None
+    return path
+
+
+def _spread(docs, ctx: StageContext):
+    """At least two partitions per core (hash of id, deterministic) before encoding: an
+    upstream stage writes one shard per 20,000 rows, which Spark reads as one task."""
+    target = 2 * ctx.spark.sparkContext.defaultParallelism
+    return docs.repartition(target, "id") if docs.rdd.getNumPartitions() < target else docs
+
+
+def _shape(docs, ctx: StageContext, reused: bool) -> tuple[int, int]:
+    """``(rows, embedding dimension)`` in one job; an unusable stored column is a user error."""
+    from pyspark.sql import functions as F
+
+    e = F.col(EMBEDDING)
+    size = F.when(e.isNotNull(), F.size(e))
+    r = docs.agg(
+        F.count("*").alias("n"),
+        F.count_if(e.isNull()).alias("nulls"),
+        F.min(size).alias("lo"),
+        F.max(size).alias("hi"),
+    ).first()
+    if r["nulls"] or (r["n"] and (r["lo"] != r["hi"] or r["lo"] == 0)):
+        what = f"{r['nulls']} null rows" if r["nulls"] else f"vectors of {r['lo']} to {r['hi']} dimensions"
+        fix = "set reuse_embeddings: false to encode every row again" if reused else "a bug"
+        raise UserError(f"stage {ctx.name!r}: the {EMBEDDING!r} column has {what}; {fix}")
+    return int(r["n"]), int(r["lo"] or 0)
+
+
 def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql import functions as F
-    from pyspark.sql.types import _parse_datatype_string
 
     seed = xxhash.xxh32_intdigest(f"{ctx.seed}:semdedup".encode())
-    model = params.model or embed.default_model_path()
     docs = ctx.input
     reused = EMBEDDING in docs.columns and params.reuse_embeddings
+    extra = ["quality_score"] if "quality_score" in docs.columns else []
+    key = _keep_key(params, seed, docs.columns)  # checks the policy before any work
     if not reused:
-        params = params.model_copy(update={"model": model})
-        schema = extend_schema(docs.drop(EMBEDDING).schema, [(EMBEDDING, "array<float>")], reason=False)
-        docs = map_batches(docs.drop(EMBEDDING), embed_batch, params, schema)
+        params = params.model_copy(update={"model": _model_path(ctx, params)})
+        docs = _spread(docs.drop(EMBEDDING), ctx)
+        schema = extend_schema(docs.schema, [(EMBEDDING, "array<float>")], reason=False)
+        docs = map_batches(docs, embed_batch, params, schema)
     docs = docs.localCheckpoint(eager=True)  # embeddings are the expensive part: compute once
-    n_rows = docs.count()
+    n_rows, dim = _shape(docs, ctx, reused)
 
     k = params.n_clusters or kmeans.default_clusters(n_rows, params.docs_per_cluster)
     fraction = kmeans.sample_fraction(n_rows, k, params.sample_fraction)
     draw = F.xxhash64(F.lit(seed), F.col("id"), F.lit("semdedup-sample"))
     in_sample = (F.abs(draw % 1_000_000) < F.lit(int(fraction * 1_000_000))) | F.lit(fraction >= 1.0)
     sample = docs.where(in_sample).select("id", EMBEDDING).orderBy("id").toArrow()
-    centroids = kmeans.fit(_matrix(sample.column(EMBEDDING)), k, seed % (2**31), params.kmeans_iterations)
+    centroids = (
+        kmeans.fit(_matrix(sample.column(EMBEDDING)), k, seed % (2**31), params.kmeans_iterations)
+        if n_rows
+        else np.zeros((1, max(dim, 1)), np.float32)
+    )
     log.info(
         "semdedup: %d rows, k-means k=%d fitted on %d rows; duplicate at cosine >= %.3f; keep %s",
         n_rows,
@@ -153,17 +218,10 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         params.keep,
     )
 
-    assigned = map_batches(
-        docs.select("id", EMBEDDING),
-        assign_batch,
-        centroids,
-        _parse_datatype_string("id string, cluster int, centroid_cos float"),
-    )
-    extra = ["quality_score"] if "quality_score" in docs.columns else []
-    keyed = (
-        assigned.join(docs.select("id", EMBEDDING, *extra), "id")
-        .select("id", "cluster", EMBEDDING, _keep_key(params, seed, docs.columns).alias("key"))
-        .localCheckpoint(eager=True)
+    slim = docs.select("id", EMBEDDING, *extra)
+    schema = extend_schema(slim.schema, [("cluster", "int"), ("centroid_cos", "float")], reason=False)
+    keyed = map_batches(slim, assign_batch, centroids, schema).select(
+        "id", "cluster", EMBEDDING, key.alias("key")
     )
     eps = params.eps
 
@@ -173,22 +231,30 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     reps = (
         keyed.groupBy("cluster")
         .applyInArrow(prune, "id string, rep string, size int")
-        .localCheckpoint(eager=True)
+        .localCheckpoint(eager=True)  # read twice: the metrics below and the marking
     )
-    removed = reps.where(F.col("id") != F.col("rep")).count()
-    cluster_sizes = [r["count"] for r in keyed.groupBy("cluster").count().collect()]
+    summary = (
+        reps.where(F.col("id").isNull() | (F.col("id") == F.col("rep")))
+        .groupBy(F.col("id").isNull().alias("kmeans"), "size")
+        .count()
+        .collect()
+    )
+    groups = {int(r["size"]): int(r["count"]) for r in summary if not r["kmeans"]}
+    removed = sum((size - 1) * count for size, count in groups.items())
     metrics = {
-        "model": model if not reused else "reused embedding column",
+        "model": params.model if not reused else "reused embedding column",
         "embeddings_reused": reused,
-        "n_clusters": len(centroids),
+        "embedding_dim": dim,
+        "n_clusters": len(centroids) if n_rows else 0,
+        "n_clusters_requested": k,
         "kmeans_sample_rows": sample.num_rows,
-        "largest_kmeans_cluster": max(cluster_sizes, default=0),
+        "largest_kmeans_cluster": max((int(r["size"]) for r in summary if r["kmeans"]), default=0),
         "eps": params.eps,
         "cosine_threshold": round(1 - params.eps, 6),
         "keep": params.keep,
         "duplicates_removed": removed,
         "removed_pct": round(100.0 * removed / n_rows, 3) if n_rows else 0.0,
-        "cluster_size_histogram": size_histogram(reps),
+        "cluster_size_histogram": histogram(groups),
     }
     log.info(
         "semdedup: %d of %d documents are semantic duplicates (%.2f%%)",
@@ -196,4 +262,6 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         n_rows,
         metrics["removed_pct"],
     )
-    return StageOutput(rows=mark(docs, reps, REASON_PREFIX, GROUP_SIZE), metrics=metrics)
+    return StageOutput(
+        rows=mark(docs, reps.where(F.col("id").isNotNull()), REASON_PREFIX, GROUP_SIZE), metrics=metrics
+    )

@@ -152,3 +152,84 @@ def test_default_eps_only_removes_near_verbatim_copies_and_reuses_embeddings(spa
     again = semdedup.run(_ctx(spark, stored, tmp_path), semdedup.Params(keep="hard"))
     assert again.metrics["embeddings_reused"] is True
     assert {r["id"]: r[REASON] for r in again.rows.where(f"{REASON} is not null").collect()} == removed
+
+
+def _rows(spark, rows, schema="id string, text string"):
+    return spark.createDataFrame(rows, schema)
+
+
+def test_edge_cases_empty_text_one_row_no_rows_and_more_clusters_than_rows(spark, tmp_path):
+    """Null and empty text embed as the empty string (one group, one kept); n_clusters above
+    the row count is cut to one (one per 40 sampled rows), so the copy of c still meets c; a
+    1-row and a 0-row input run and keep what they get."""
+    df = _rows(
+        spark,
+        [("a", None), ("b", ""), ("c", SAME_TOPIC[0]), ("d", SAME_TOPIC[1]), ("e", SAME_TOPIC[0])],
+    )
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(n_clusters=50))
+    got = {r["id"]: r for r in out.rows.collect()}
+    assert {i: got[i][REASON] for i in got} == {
+        "a": None,
+        "b": "semdedup_duplicate_of:a",
+        "c": None,
+        "d": None,
+        "e": "semdedup_duplicate_of:c",
+    }
+    assert {len(r["embedding"]) for r in got.values()} == {384}
+    assert out.metrics["n_clusters"] == 1 and out.metrics["n_clusters_requested"] == 50
+    assert out.metrics["largest_kmeans_cluster"] == 5 and out.metrics["duplicates_removed"] == 2
+
+    one = semdedup.run(_ctx(spark, df.where("id = 'c'"), tmp_path), semdedup.Params())
+    assert [(r["id"], r[REASON], r["semdup_cluster_size"]) for r in one.rows.collect()] == [("c", None, 1)]
+
+    none = semdedup.run(_ctx(spark, df.where("id = 'z'"), tmp_path), semdedup.Params())
+    assert none.rows.count() == 0 and none.metrics["duplicates_removed"] == 0
+
+
+def test_stored_embeddings_of_another_dimension_are_used_as_they_are(spark, tmp_path):
+    """A stored 3-d column (not this model's 384, not unit-norm) is reused consistently:
+    vectors pointing the same way are duplicates, whatever their length."""
+    df = _rows(
+        spark,
+        [("a", "x", [1.0, 0.0, 0.0]), ("b", "y", [3.0, 0.0, 0.0]), ("c", "z", [0.0, 2.0, 0.0])],
+        "id string, text string, embedding array<float>",
+    )
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="easy"))
+    assert out.metrics["embeddings_reused"] is True and out.metrics["embedding_dim"] == 3
+    assert {r["id"]: r[REASON] for r in out.rows.collect()} == {
+        "a": None,
+        "b": "semdedup_duplicate_of:a",
+        "c": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("vectors", "message"),
+    [
+        ([[1.0, 0.0, 0.0], [1.0, 0.0], [0.0, 1.0, 0.0]], "vectors of 2 to 3 dimensions"),
+        ([[1.0, 0.0], None, [0.0, 1.0]], "1 null rows"),
+    ],
+)
+def test_unusable_stored_embeddings_are_one_user_error(spark, tmp_path, vectors, message):
+    from corpus.errors import UserError
+
+    df = _rows(
+        spark,
+        [(f"d{i}", "t", v) for i, v in enumerate(vectors)],
+        "id string, text string, embedding array<float>",
+    )
+    with pytest.raises(UserError, match=f"{message}; set reuse_embeddings: false"):
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params())
+
+
+def test_missing_model_or_quality_column_is_one_user_error_before_any_work(spark, tmp_path):
+    from corpus.errors import UserError
+
+    df = _rows(spark, [("a", "text")])
+    with pytest.raises(UserError, match=r"stage 'semdedup': embedding model folder .*nope.* does not exist"):
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model="nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no modules.json or config.json"):
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=str(tmp_path / "empty")))
+    with pytest.raises(UserError, match="quality needs a quality_score column"):
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="quality"))
