@@ -46,13 +46,13 @@ def make_docs(n: int, seed: int = 0) -> list[dict]:
 
 
 def commit(spark, rows: list[dict], folder: Path) -> None:
-    """Write ``rows`` as a committed dataset (shards + manifest), as the runner would."""
+    """Write ``rows`` as a committed dataset (3 shards + manifest), as the runner would."""
     from corpus.engine.manifest import write_manifest
     from corpus.engine.runner import write_output
     from corpus.stages.base import StageOutput
 
     df = spark.createDataFrame(rows, "id string, text string, source string, url string, bucket string")
-    counts = write_output(StageOutput(rows=df, balanced=False), str(folder))
+    counts = write_output(StageOutput(rows=df, balanced=False, shards=3), str(folder))
     write_manifest(str(folder), {**counts, "rows_in": counts["rows_kept"], "balanced": False})
 
 
