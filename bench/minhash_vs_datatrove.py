@@ -72,7 +72,7 @@ def build(n_base: int, n_variants: int, seed: int = 0) -> list[dict]:
 
     sents = sentences(ROOT.parent / "shared" / "data", LANGS)
     docs = planted_corpus(sents, n_base, n_variants, LEVELS, seed=seed, sentences_per_doc=(4, 10))
-    return [{"id": d["id"], "text": d["text"]} for d in docs]
+    return [{"id": d["id"], "text": d["text"], "level": d["level"]} for d in docs]
 
 
 def write_input(docs: list[dict], folder: Path, shards: int = 2) -> None:
@@ -80,7 +80,7 @@ def write_input(docs: list[dict], folder: Path, shards: int = 2) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    docs = sorted(docs, key=lambda d: d["id"])
+    docs = sorted(({"id": d["id"], "text": d["text"]} for d in docs), key=lambda d: d["id"])
     folder.mkdir(parents=True)
     per = -(-len(docs) // shards)
     for i in range(shards):
@@ -201,7 +201,8 @@ def run_datatrove(src: Path, tmp: Path) -> tuple[set[str], Clusters, float]:
         return [{"id": r["id"], "cluster": r["metadata"]["minhash_cluster_id"]} for r in table.to_pylist()]
 
     removed = rows("removed")
-    clusters = {r["id"]: str(r["cluster"]) for r in removed + rows("kept") if r["cluster"] != -1}
+    # -1: not in a cluster; null: the shard had no duplicate at all (no cluster file to load)
+    clusters = {r["id"]: str(r["cluster"]) for r in removed + rows("kept") if r["cluster"] not in (None, -1)}
     return {r["id"] for r in removed}, clusters, secs
 
 
@@ -233,7 +234,8 @@ def run_datasketch(docs: list[dict]) -> tuple[set[str], Clusters, float]:
                 if a != b:
                     parent[max(a, b)] = min(a, b)
             lsh.insert(d["id"], m)
-        return {x: find(x) for x in parent}
+        labels = {x: find(x) for x in list(parent)}
+        return labels | {root: root for root in labels.values()}
 
     clusters, secs = timed(work)
     return {x for x, root in clusters.items() if root != x}, clusters, secs
@@ -242,6 +244,28 @@ def run_datasketch(docs: list[dict]) -> tuple[set[str], Clusters, float]:
 def overlap(a: set, b: set) -> str:
     union = a | b
     return f"{len(a & b) / len(union):.3f}" if union else "n/a"
+
+
+PLANTED = ((0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01))
+"""Bands of planted Jaccard level for the found-pairs table (threshold 0.72 sits in the third)."""
+
+
+def planted_pairs(docs: list[dict]) -> list[tuple[str, str, float]]:
+    """(base id, variant id, planted Jaccard level) of every planted variant."""
+    ids = {d["id"] for d in docs}
+    out = []
+    for d in docs:
+        base, _, v = d["id"].partition("v")
+        if v and base in ids:
+            out.append((base, d["id"], d["level"]))
+    return out
+
+
+def found_share(clusters: Clusters, planted: list[tuple[str, str, float]], lo: float, hi: float) -> str:
+    """Share of planted (base, variant) pairs with level in [lo, hi) put in one cluster."""
+    pairs_in = [(a, b) for a, b, level in planted if lo <= level < hi]
+    hit = sum(a in clusters and clusters.get(a) == clusters.get(b) for a, b in pairs_in)
+    return f"{hit / len(pairs_in):.3f}" if pairs_in else "n/a"
 
 
 def pairs(clusters: Clusters) -> set[tuple[str, str]]:
@@ -301,6 +325,13 @@ def main() -> None:
             f"{overlap(ours[0], removed)}, of clustered ids {overlap(set(ours[1]), set(clusters))}, "
             f"of same-cluster pairs {overlap(pairs(ours[1]), pairs(clusters))}"
         )
+    planted = planted_pairs(docs)
+    print(
+        f"\nplanted near-duplicate pairs found (same cluster), by planted Jaccard level ({len(planted):,} pairs)"
+    )
+    print(f"{'':22}" + "".join(f"{f'{lo:.1f}-{min(hi, 1.0):.1f}':>10}" for lo, hi in PLANTED))
+    for name, (_, clusters, _) in results.items():
+        print(f"{name:22}" + "".join(f"{found_share(clusters, planted, lo, hi):>10}" for lo, hi in PLANTED))
 
 
 if __name__ == "__main__":

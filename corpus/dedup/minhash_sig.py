@@ -20,8 +20,9 @@ from corpus.text.shingles import _C, fmix64
 EMPTY = np.uint64(2**64 - 1)
 """Signature value of a document without shingles (datasketch's empty value for affine64)."""
 
-_CHUNK = 1 << 13
-"""Shingles permuted at once: keeps the (chunk x num_perm) work array in cache (~7 MB at 112)."""
+_CHUNK = 1 << 11
+"""Shingles permuted at once: the (chunk x num_perm) work array (~1.8 MB at 112), allocated
+once per batch, stays in cache; 8,192 with a fresh array per chunk ran half as fast."""
 
 
 @functools.cache
@@ -44,6 +45,7 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
     out = np.full((n_docs, num_perm), EMPTY, dtype=np.uint64)
     mixed = fmix64(np.asarray(hashes, dtype=np.uint64))
     lengths = np.diff(offsets)
+    buffer = np.empty((_CHUNK, num_perm), dtype=np.uint64)
     doc = 0
     while doc < n_docs:
         # Take whole documents until the chunk is full (at least one document per chunk).
@@ -51,8 +53,9 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
         stop = min(max(stop, doc + 1), n_docs)
         lo, hi = int(offsets[doc]), int(offsets[stop])
         if hi > lo:
-            work = mixed[lo:hi, None] * a[None, :]
-            work += b[None, :]
+            work = buffer[: hi - lo] if hi - lo <= _CHUNK else np.empty((hi - lo, num_perm), np.uint64)
+            np.multiply(mixed[lo:hi, None], a[None, :], out=work)
+            work += b
             nonempty = np.flatnonzero(lengths[doc:stop]) + doc
             out[nonempty] = np.minimum.reduceat(work, offsets[nonempty] - lo, axis=0)
         doc = stop
