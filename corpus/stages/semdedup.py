@@ -32,7 +32,7 @@ single-shard input still uses every core.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +46,9 @@ from corpus.dedup.semdedup import greedy_representatives
 from corpus.engine.arrow_map import extend_schema, map_batches
 from corpus.errors import UserError
 from corpus.stages.base import StageContext, StageOutput, StageParams
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +160,14 @@ def _model_path(ctx: StageContext, params: Params) -> str:
     return path
 
 
-def _spread(docs, ctx: StageContext):
+def _spread(docs: DataFrame, ctx: StageContext) -> DataFrame:
     """At least two partitions per core (hash of id, deterministic) before encoding: an
     upstream stage writes one shard per 20,000 rows, which Spark reads as one task."""
     target = 2 * ctx.spark.sparkContext.defaultParallelism
     return docs.repartition(target, "id") if docs.rdd.getNumPartitions() < target else docs
 
 
-def _shape(docs, ctx: StageContext, reused: bool) -> tuple[int, int]:
+def _shape(docs: DataFrame, ctx: StageContext, reused: bool) -> tuple[int, int]:
     """``(rows, embedding dimension)`` in one job; an unusable stored column is a user error."""
     from pyspark.sql import functions as F
 
@@ -176,10 +179,12 @@ def _shape(docs, ctx: StageContext, reused: bool) -> tuple[int, int]:
         F.min(size).alias("lo"),
         F.max(size).alias("hi"),
     ).first()
-    if r["nulls"] or (r["n"] and (r["lo"] != r["hi"] or r["lo"] == 0)):
+    if reused and (r["nulls"] or (r["n"] and (r["lo"] != r["hi"] or r["lo"] == 0))):
         what = f"{r['nulls']} null rows" if r["nulls"] else f"vectors of {r['lo']} to {r['hi']} dimensions"
-        fix = "set reuse_embeddings: false to encode every row again" if reused else "a bug"
-        raise UserError(f"stage {ctx.name!r}: the {EMBEDDING!r} column has {what}; {fix}")
+        raise UserError(
+            f"stage {ctx.name!r}: the stored {EMBEDDING!r} column has {what}; "
+            "set reuse_embeddings: false to encode every row again"
+        )
     return int(r["n"]), int(r["lo"] or 0)
 
 

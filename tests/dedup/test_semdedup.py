@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corpus.dedup import embed
 from corpus.dedup import semdedup as sd
 from corpus.dedup.minhash_sig import s_curve_threshold
 from corpus.stages import minhash, semdedup
@@ -39,6 +40,17 @@ def test_greedy_matches_reference_across_blocks(monkeypatch, eps):
     got = sd.greedy_representatives(x, order, eps)
     assert np.array_equal(got, _reference(x, order, eps))
     assert got[250] == got[40] == got[3] or eps < 0.05 + 1e-9
+
+
+def test_length_batches_cover_every_text_once_with_little_padding():
+    lengths = np.array([256] * 5 + [30, 31, 28, 200, 9, 12] * 30 + [1])
+    batches = embed.length_batches(lengths, 64)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert all(0 < len(b) <= 64 for b in batches)
+    for b in batches:  # ascending inside a batch, longest within the growth bound of the shortest
+        assert np.all(np.diff(lengths[b]) >= 0)
+        assert lengths[b][-1] <= embed.PAD_GROWTH * lengths[b][0] + 8
+    assert embed.length_batches(np.array([], dtype=np.int64), 64) == []
 
 
 SHIRT = (
