@@ -57,7 +57,9 @@ def load_model(path: str, device: str) -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     check_model_folder(path)
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a weight-loading bar per Python worker would cut into ours
     return SentenceTransformer(path, device=device)
 
 
@@ -89,6 +91,8 @@ def encode(texts: list[str], path: str, device: str = "cpu", batch_size: int = 6
     """L2-normalised float32 embeddings, one row per text (``None`` counts as empty), encoded
     in :func:`length_batches`."""
     model = load_model(path, device)
+    if not texts:
+        return np.zeros((0, model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
     limit = model.max_seq_length * CHARS_PER_TOKEN_BOUND
     cut = [(t or "")[:limit] for t in texts]
     tokens = model.tokenizer(cut, truncation=True, max_length=model.max_seq_length)["input_ids"]

@@ -15,6 +15,11 @@ because their shingles differ, yet say the same thing; GLM-4.5 removes them with
 template variants land depends on the model: all-MiniLM-L6-v2 puts pages that differ only in a
 colour or a place name at cosine ~0.8-0.95, so catching those needs ``eps`` ~0.1-0.2.
 
+``languages`` limits the stage to rows whose ``lang`` is listed: the others are not encoded
+(null ``embedding``) and pass through kept. The default model is English-only; on the sample
+crawl it puts two unrelated Korean pages at cosine 0.93, above the English template pairs, so
+``pipelines/web.yaml`` runs it on ``[en]``. ``removed_pct`` is relative to the rows in scope.
+
 Keep policies (which member of a duplicate group survives): ``hard`` keeps the member farthest
 from its centroid first (NeMo Curator's default), ``easy`` the nearest, ``random`` a seeded
 hash of the id, ``quality`` the highest ``quality_score``. Ties go to the smallest id.
@@ -71,18 +76,37 @@ class Params(StageParams):
     kmeans_iterations: int = Field(20, ge=1)
     eps: float = Field(0.01, ge=0.0, lt=1.0, description="duplicate when cosine >= 1 - eps")
     keep: Literal["hard", "easy", "random", "quality"] = "hard"
+    languages: list[str] | None = Field(
+        None,
+        description="only rows whose `lang` is listed are embedded and deduplicated; the rest pass "
+        "through (null embedding). The default model is English-only",
+    )
+
+
+def in_scope(batch: pa.RecordBatch, languages: list[str] | None) -> np.ndarray:
+    """Rows the stage deduplicates: all, or those whose ``lang`` is in ``languages``."""
+    if languages is None:
+        return np.ones(batch.num_rows, dtype=bool)
+    return pc.fill_null(pc.is_in(batch.column("lang"), pa.array(languages, pa.string())), False).to_numpy(
+        zero_copy_only=False
+    )
 
 
 def embed_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
-    """The batch plus its ``embedding`` column (unit-norm float32 vectors)."""
+    """The batch plus its ``embedding`` column (unit-norm float32 vectors; null for rows
+    outside ``params.languages``, which are not encoded)."""
+    scope = in_scope(batch, params.languages)
     vectors = embed.encode(
-        batch.column("text").to_pylist(),
+        pc.filter(batch.column("text"), pa.array(scope)).to_pylist(),
         params.model or embed.default_model_path(),
         params.device,
         params.batch_size,
     )
-    offsets = pa.array(np.arange(len(vectors) + 1, dtype=np.int32) * vectors.shape[1])
-    column = pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), pa.float32()))
+    lengths = np.where(scope, vectors.shape[1], 0).astype(np.int32)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    column = pa.ListArray.from_arrays(
+        offsets, pa.array(vectors.reshape(-1), pa.float32()), mask=pa.array(~scope)
+    )
     return pa.RecordBatch.from_arrays([*batch.columns, column], names=[*batch.schema.names, EMBEDDING])
 
 
@@ -168,7 +192,8 @@ def _spread(docs: DataFrame, ctx: StageContext) -> DataFrame:
 
 
 def _shape(docs: DataFrame, ctx: StageContext, reused: bool) -> tuple[int, int]:
-    """``(rows, embedding dimension)`` in one job; an unusable stored column is a user error."""
+    """``(rows, embedding dimension)`` of the rows in scope, in one job; an unusable stored
+    column is a user error."""
     from pyspark.sql import functions as F
 
     e = F.col(EMBEDDING)
@@ -196,19 +221,22 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     reused = EMBEDDING in docs.columns and params.reuse_embeddings
     extra = ["quality_score"] if "quality_score" in docs.columns else []
     key = _keep_key(params, seed, docs.columns)  # checks the policy before any work
+    if params.languages is not None and "lang" not in docs.columns:
+        raise UserError(f"stage {ctx.name!r}: languages needs a `lang` column (run langid first)")
     if not reused:
         params = params.model_copy(update={"model": _model_path(ctx, params)})
         docs = _spread(docs.drop(EMBEDDING), ctx)
         schema = extend_schema(docs.schema, [(EMBEDDING, "array<float>")], reason=False)
         docs = map_batches(docs, embed_batch, params, schema)
     docs = docs.localCheckpoint(eager=True)  # embeddings are the expensive part: compute once
-    n_rows, dim = _shape(docs, ctx, reused)
+    scoped = docs if params.languages is None else docs.where(F.col("lang").isin(params.languages))
+    n_rows, dim = _shape(scoped, ctx, reused)
 
     k = params.n_clusters or kmeans.default_clusters(n_rows, params.docs_per_cluster)
     fraction = kmeans.sample_fraction(n_rows, k, params.sample_fraction)
     draw = F.xxhash64(F.lit(seed), F.col("id"), F.lit("semdedup-sample"))
     in_sample = (F.abs(draw % 1_000_000) < F.lit(int(fraction * 1_000_000))) | F.lit(fraction >= 1.0)
-    sample = docs.where(in_sample).select("id", EMBEDDING).orderBy("id").toArrow()
+    sample = scoped.where(in_sample).select("id", EMBEDDING).orderBy("id").toArrow()
     centroids = (
         kmeans.fit(_matrix(sample.column(EMBEDDING)), k, seed % (2**31), params.kmeans_iterations)
         if n_rows
@@ -223,7 +251,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         params.keep,
     )
 
-    slim = docs.select("id", EMBEDDING, *extra)
+    slim = scoped.select("id", EMBEDDING, *extra)
     schema = extend_schema(slim.schema, [("cluster", "int"), ("centroid_cos", "float")], reason=False)
     keyed = map_batches(slim, assign_batch, centroids, schema).select(
         "id", "cluster", EMBEDDING, key.alias("key")
@@ -250,6 +278,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         "model": params.model if not reused else "reused embedding column",
         "embeddings_reused": reused,
         "embedding_dim": dim,
+        "languages": params.languages,
+        "rows_in_scope": n_rows,
         "n_clusters": len(centroids) if n_rows else 0,
         "n_clusters_requested": k,
         "kmeans_sample_rows": sample.num_rows,

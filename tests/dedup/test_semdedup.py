@@ -11,6 +11,7 @@ import pytest
 from corpus.dedup import embed
 from corpus.dedup import semdedup as sd
 from corpus.dedup.minhash_sig import s_curve_threshold
+from corpus.errors import UserError
 from corpus.stages import minhash, semdedup
 from corpus.stages.base import REASON, StageContext
 from tests.dedup.neardups import exact_jaccard_pairs
@@ -223,7 +224,6 @@ def test_stored_embeddings_of_another_dimension_are_used_as_they_are(spark, tmp_
     ],
 )
 def test_unusable_stored_embeddings_are_one_user_error(spark, tmp_path, vectors, message):
-    from corpus.errors import UserError
 
     df = _rows(
         spark,
@@ -245,3 +245,24 @@ def test_missing_model_or_quality_column_is_one_user_error_before_any_work(spark
         semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=str(tmp_path / "empty")))
     with pytest.raises(UserError, match="quality needs a quality_score column"):
         semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="quality"))
+
+
+def test_languages_limits_the_stage_to_listed_languages(spark, tmp_path):
+    """With ``languages: [en]`` the English template pages collapse as without it, while two
+    identical pages tagged ``ko`` are neither encoded nor removed (the default model is
+    English-only); without ``lang`` in the input the option is one user error."""
+    rows = [(r["id"], r["text"], r["quality_score"], "en") for r in _docs()]
+    korean = "제철 채소는 맛이 좋고 값도 저렴하다. 봄에는 냉이와 달래로 국을 끓인다."
+    rows += [("ko-1", korean, 0.5, "ko"), ("ko-2", korean, 0.5, "ko")]
+    df = spark.createDataFrame(rows, "id string, text string, quality_score double, lang string")
+    params = semdedup.Params(eps=0.2, keep="quality", n_clusters=2, languages=["en"])
+    out = semdedup.run(_ctx(spark, df, tmp_path), params)
+    got = {r["id"]: r for r in out.rows.collect()}
+    assert len(got) == len(rows)
+    assert got["ko-1"][REASON] is None and got["ko-2"][REASON] is None
+    assert got["ko-1"]["embedding"] is None and got["ko-1"]["semdup_cluster_size"] == 1
+    assert out.metrics["duplicates_removed"] == len(COLOURS) - 1
+    assert out.metrics["rows_in_scope"] == len(rows) - 2
+
+    with pytest.raises(UserError, match="lang"):
+        semdedup.run(_ctx(spark, df.drop("lang"), tmp_path), params)
