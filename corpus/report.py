@@ -11,6 +11,7 @@ from rich.table import Table
 
 from corpus.engine import fs
 from corpus.engine.manifest import MANIFEST, read_manifest
+from corpus.engine.progress import histogram_text
 from corpus.errors import UserError
 
 
@@ -134,8 +135,7 @@ def report(output: str, png: str | None, console: Console) -> None:
         )
     clusters = cluster_histograms(manifests)
     for stage, hist in clusters.items():
-        sizes = ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"
-        console.print(f"{stage}: duplicate clusters by size: {sizes}", highlight=False)
+        console.print(f"{stage}: duplicate clusters by size: {histogram_text(hist)}", highlight=False)
     target = png or fs.join(output, "report.png")
     plot(manifests, langs, target, clusters)
     console.print(f"plot: {target}")

@@ -100,6 +100,11 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def histogram_text(hist: dict[str, int]) -> str:
+    """``{"2": 15, "3-4": 3}`` -> ``"2: 15, 3-4: 3"`` (``"none"`` when empty)."""
+    return ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"
+
+
 def cluster_lines(results: list[dict[str, Any]]) -> list[str]:
     """One line per dedup stage (any stage whose metrics carry ``cluster_size_histogram``):
     share removed and how many duplicate clusters of each size it found."""
@@ -109,10 +114,9 @@ def cluster_lines(results: list[dict[str, Any]]) -> list[str]:
         hist = metrics.get("cluster_size_histogram")
         if hist is None:
             continue
-        sizes = ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"
         lines.append(
             f"{r['stage']}: removed {metrics.get('removed_pct', 0.0):.2f}% "
-            f"({metrics.get('duplicates_removed', 0):,} rows); duplicate clusters by size: {sizes}"
+            f"({metrics.get('duplicates_removed', 0):,} rows); duplicate clusters by size: {histogram_text(hist)}"
         )
     return lines
 
