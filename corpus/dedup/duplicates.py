@@ -55,11 +55,6 @@ def mark(docs: DataFrame, reps: DataFrame, reason_prefix: str, size_column: str 
     )
 
 
-def size_histogram(reps: DataFrame) -> dict[str, int]:
-    """Clusters (not documents) by size, in power-of-two bins: ``{"2": n, "3-4": n, "5-8": n ...}``."""
-    return histogram(cluster_sizes(reps))
-
-
 def cluster_sizes(reps: DataFrame) -> dict[int, int]:
     """``{cluster size: number of clusters}`` of ``reps`` = ``(id, rep, size)``, in one job."""
     from pyspark.sql import functions as F
@@ -69,7 +64,8 @@ def cluster_sizes(reps: DataFrame) -> dict[int, int]:
 
 
 def histogram(sizes: dict[int, int]) -> dict[str, int]:
-    """:func:`size_histogram`'s power-of-two bins of ``{cluster size: number of clusters}``."""
+    """Clusters (not documents) by size, in power-of-two bins (``{"2": n, "3-4": n, "5-8": n ...}``),
+    from ``{cluster size: number of clusters}``."""
     hist: dict[str, int] = {}
     for size in sorted(sizes):
         lo = 2
