@@ -97,8 +97,6 @@ def encode(texts: list[str], path: str, device: str = "cpu", batch_size: int = 6
     cut = [(t or "")[:limit] for t in texts]
     tokens = model.tokenizer(cut, truncation=True, max_length=model.max_seq_length)["input_ids"]
     batches = length_batches(np.array([len(t) for t in tokens], dtype=np.int64), batch_size)
-    if not batches:
-        return np.zeros((0, model.get_sentence_embedding_dimension() or 0), dtype=np.float32)
     parts = [
         model.encode(
             [cut[i] for i in idx], batch_size=len(idx), normalize_embeddings=True, convert_to_numpy=True
