@@ -165,7 +165,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
 
 def _input_shards(ctx: StageContext) -> list[str] | None:
     """The single input's shard files when it is a committed dataset, else None."""
-    from corpus.engine.runner import input_path
+    from corpus.engine.plan import input_path
 
     ctx.input  # noqa: B018 - exactly one input, or a clear error
     ref = next(iter(ctx.inputs))
