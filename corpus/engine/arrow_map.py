@@ -3,17 +3,28 @@
 The batch function is ``fn(batch: pa.RecordBatch, params) -> pa.RecordBatch``. It runs on
 executors, so it must be importable (module level) and params must pickle (pydantic models
 do). Heavy resources (models) belong in module-level ``functools.cache`` loaders so each
-Python worker loads them once.
+Python worker loads them once; heavy libraries are imported inside the batch function (or
+the loader) so that importing the stage module stays cheap.
+
+A per-document stage is ``Params`` + one batch function that ends in :func:`with_columns` +
+a ``run`` that calls :func:`document_stage`::
+
+    def langid_batch(batch, params):
+        langs, scores, reasons = ...
+        return with_columns(batch, {"lang": pa.array(langs, pa.string()), ...}, reasons)
+
+    def run(ctx, params):
+        return document_stage(ctx, langid_batch, params, [("lang", "string"), ("lang_score", "float")])
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from corpus.stages.base import REASON
+from corpus.stages.base import REASON, StageContext, StageOutput
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -64,3 +75,43 @@ def map_batches(df: DataFrame, fn: BatchFn, params: Any, schema: StructType) -> 
                 yield _conform(fn(batch, params), target)
 
     return df.mapInArrow(run, schema)
+
+
+def with_columns(
+    batch: pa.RecordBatch,
+    columns: Mapping[str, pa.Array],
+    reasons: Sequence[str | None] | pa.Array | None = None,
+) -> pa.RecordBatch:
+    """``batch`` with ``columns`` set (a same-named column is replaced in place, new ones are
+    appended in the given order) and, when ``reasons`` is given (one per row, None = kept),
+    the :data:`REASON` column. Every column must have ``batch.num_rows`` rows.
+
+    The per-document stages build their output with this: the input columns pass through
+    untouched (zero copy), so a stage only says what it adds.
+    """
+    out = {name: batch.column(name) for name in batch.schema.names}
+    out.update(columns)
+    if reasons is not None:
+        out[REASON] = reasons if isinstance(reasons, pa.Array) else pa.array(reasons, pa.string())
+    return pa.RecordBatch.from_pydict(out)
+
+
+def map_documents(
+    df: DataFrame, fn: BatchFn, params: Any, columns: Sequence[tuple[str, str]] = (), reason: bool = True
+) -> DataFrame:
+    """``df`` through ``fn(batch, params)`` with ``columns`` (``(name, spark_sql_type)``) added
+    to its schema, plus the :data:`REASON` column when ``reason``."""
+    return map_batches(df, fn, params, extend_schema(df.schema, columns, reason=reason))
+
+
+def document_stage(
+    ctx: StageContext,
+    fn: BatchFn,
+    params: Any,
+    columns: Sequence[tuple[str, str]] = (),
+    **output: Any,
+) -> StageOutput:
+    """The whole ``run`` of a per-document stage: its single input through ``fn`` (which sets
+    ``columns`` and the removal reason, see :func:`with_columns`); ``output`` goes to
+    :class:`StageOutput` (``metrics``, ``retry_column`` ...)."""
+    return StageOutput(rows=map_documents(ctx.input, fn, params, columns), **output)

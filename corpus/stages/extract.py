@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from corpus.engine.arrow_map import extend_schema, map_batches
-from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
-from corpus.text.extraction import ExtractOptions, extract_many
+from corpus.engine.arrow_map import document_stage, with_columns
+from corpus.stages.base import StageContext, StageOutput, StageParams
 
 
 class Params(StageParams):
@@ -39,6 +38,8 @@ class Params(StageParams):
 
 def extract_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     """Replace ``text`` (HTML) with the extracted main text; add ``title``, ``date`` and the reason."""
+    from corpus.text.extraction import ExtractOptions, extract_many  # trafilatura, datatrove
+
     options = ExtractOptions(
         favor_precision=params.favor_precision,
         favor_recall=params.favor_recall,
@@ -65,15 +66,16 @@ def extract_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
         titles.append(ex.title if ex is not None else None)
         dates.append(ex.date if ex is not None else None)
         reasons.append(reason)
-    out = {name: batch.column(name) for name in batch.schema.names}
-    out["text"] = pa.array(texts, pa.large_string())
-    out["title"] = pa.array(titles, pa.string())
-    out["date"] = pa.array(dates, pa.string())
-    out[REASON] = pa.array(reasons, pa.string())
-    return pa.RecordBatch.from_pydict(out)
+    return with_columns(
+        batch,
+        {
+            "text": pa.array(texts, pa.large_string()),
+            "title": pa.array(titles, pa.string()),
+            "date": pa.array(dates, pa.string()),
+        },
+        reasons,
+    )
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
-    df = ctx.input
-    schema = extend_schema(df.schema, [("title", "string"), ("date", "string")])
-    return StageOutput(rows=map_batches(df, extract_batch, params, schema))
+    return document_stage(ctx, extract_batch, params, [("title", "string"), ("date", "string")])
