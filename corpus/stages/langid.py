@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from corpus.engine.arrow_map import extend_schema, map_batches
-from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
+from corpus.engine.arrow_map import document_stage, with_columns
+from corpus.stages.base import StageContext, StageOutput, StageParams
 from corpus.text.langid_model import predict, resolve_model_path
 
 
@@ -36,16 +36,13 @@ def langid_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
             reasons.append("langid:low_score")
         else:
             reasons.append(None)
-    out = {name: batch.column(name) for name in batch.schema.names}
-    out["lang"] = pa.array(langs, pa.string())
-    out["lang_score"] = pa.array(scores, pa.float32())
-    out[REASON] = pa.array(reasons, pa.string())
-    return pa.RecordBatch.from_pydict(out)
+    return with_columns(
+        batch, {"lang": pa.array(langs, pa.string()), "lang_score": pa.array(scores, pa.float32())}, reasons
+    )
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
     path = resolve_model_path(ctx.resolve(params.model_path) if params.model_path else None)
     resolved = params.model_copy(update={"model_path": path})
-    df = ctx.input
-    schema = extend_schema(df.schema, [("lang", "string"), ("lang_score", "float")])
-    return StageOutput(rows=map_batches(df, langid_batch, resolved, schema), metrics={"model": path})
+    columns = [("lang", "string"), ("lang_score", "float")]
+    return document_stage(ctx, langid_batch, resolved, columns, metrics={"model": path})
