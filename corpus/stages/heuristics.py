@@ -21,14 +21,15 @@ The stage does not edit ``text`` (C4's line removal is not applied, only its ver
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
-from corpus.engine.arrow_map import extend_schema, map_batches
-from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
-from corpus.text.lang_rules import FILTERS
-from corpus.text.quality_filters import FilterChain
+from corpus.engine.arrow_map import document_stage, with_columns
+from corpus.stages.base import StageContext, StageOutput, StageParams
+
+if TYPE_CHECKING:
+    from corpus.text.quality_filters import FilterChain
 
 
 class _Rules(StageParams):
@@ -136,6 +137,8 @@ class LangOverrides(StageParams):
     fineweb: FineWebRules = FineWebRules()
 
     def layer(self) -> dict[str, Any]:
+        from corpus.text.lang_rules import FILTERS  # datatrove
+
         return {name: getattr(self, name).layer() for name in FILTERS}
 
 
@@ -148,6 +151,8 @@ class Params(LangOverrides):
 @functools.cache
 def _chain(params_json: str, lang: str) -> FilterChain:
     """One chain per (params, language) per Python worker: tokenizers and filters load once."""
+    from corpus.text.quality_filters import FilterChain  # datatrove
+
     params = Params.model_validate_json(params_json)
     layers = [params.layer()]
     if lang in params.per_lang:
@@ -165,9 +170,7 @@ def heuristics_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
         _chain(key, lang or params.default_lang)(text, doc_id) if text else "filter:empty"
         for text, doc_id, lang in zip(texts, ids, langs, strict=True)
     ]
-    out = {name: batch.column(name) for name in batch.schema.names}
-    out[REASON] = pa.array(reasons, pa.string())
-    return pa.RecordBatch.from_pydict(out)
+    return with_columns(batch, {}, reasons)
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
@@ -177,6 +180,4 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         langs = sorted({r[0] or params.default_lang for r in df.select("lang").distinct().collect()})
     key = params.model_dump_json()
     metrics = {"rules": {lang: _chain(key, lang).describe() for lang in langs}}
-    return StageOutput(
-        rows=map_batches(df, heuristics_batch, params, extend_schema(df.schema, [])), metrics=metrics
-    )
+    return document_stage(ctx, heuristics_batch, params, metrics=metrics)
