@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 import xxhash
 
-from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.engine.arrow_map import map_documents, with_columns
 from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
 from corpus.text.normalize import normalize_array
 
@@ -27,9 +27,7 @@ def hash_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     """Add ``text_hash``: xxh3-128 hex of the normalised text (empty text hashes as "")."""
     normalised = normalize_array(batch.column("text")).to_pylist()
     hashes = [xxhash.xxh3_128_hexdigest((t or "").encode("utf-8")) for t in normalised]
-    out = {name: batch.column(name) for name in batch.schema.names}
-    out["text_hash"] = pa.array(hashes, pa.string())
-    return pa.RecordBatch.from_pydict(out)
+    return with_columns(batch, {"text_hash": pa.array(hashes, pa.string())})
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
@@ -37,9 +35,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql import functions as F
 
     df = ctx.input
-    hashed = map_batches(
-        df, hash_batch, params, extend_schema(df.schema, [("text_hash", "string")], reason=False)
-    )
+    hashed = map_documents(df, hash_batch, params, [("text_hash", "string")], reason=False)
     order = [F.col("id").asc()]
     if params.prefer_quality and "quality_score" in df.columns:
         order.insert(0, F.col("quality_score").desc_nulls_last())
