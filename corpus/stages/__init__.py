@@ -16,6 +16,8 @@ KINDS: dict[str, str] = {
     "semdedup": "corpus.stages.semdedup",
     "tokenize": "corpus.stages.tokenize",
     "stream": "corpus.stages.stream",
+    "dataset": "corpus.stages.dataset",
+    "annotate": "corpus.stages.annotate",
 }
 
 
