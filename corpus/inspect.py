@@ -47,14 +47,27 @@ def _cell(v: object) -> str:
     return s if len(s) <= TEXT_PREVIEW else s[:TEXT_PREVIEW] + "…"
 
 
+def _artifacts_table(m: dict) -> Table:
+    table = Table(title="artifacts", title_justify="left")
+    for col in ("file", "bytes", "sha256"):
+        table.add_column(col)
+    for a in m["artifacts"]:
+        table.add_row(a["file"], f"{a['bytes']:,}", a["sha256"][:16] + "…")
+    return table
+
+
 def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, console: Console) -> None:
     if not fs.exists(dataset):
         raise UserError(f"{dataset}: no such dataset folder")
+    m = read_manifest(dataset)
+    if m and m.get("artifacts"):
+        console.print(_artifacts_table(m))
+        if not m.get("shards"):  # an artifact-only stage: nothing for DuckDB
+            return
     con = connect(dataset)
     if sql:
         console.print(_table(con, sql, sql))
         return
-    m = read_manifest(dataset)
     if m:
         console.print(
             f"[bold]{m['stage']}[/bold] ({m['kind']}) — rows in {m.get('rows_in', 0):,}, kept {m.get('rows_kept', 0):,}, "

@@ -13,6 +13,12 @@ A pipeline file::
       - kind: extract          # input defaults to the previous stage
       - kind: tokenize
         inputs: [out/web/exact_dedup]        # or stage names / committed dataset folders
+      - kind: score
+        inputs: {docs: heuristics, model: train_quality}   # by role (the kind's INPUTS)
+
+``inputs`` is a list (refs bound to the kind's roles in declared order; a ``many`` role takes
+the rest) or a mapping ``{role: ref or [refs]}``. A ref is a stage name of this pipeline or a
+folder (contains ``/``): a committed dataset, or for an artifact role a plain folder.
 
 Parameters are validated by the kind's own ``Params`` model, so unknown keys are errors.
 """
@@ -29,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from corpus import stages
 from corpus.errors import UserError
-from corpus.stages.base import StageParams
+from corpus.stages.base import Role, StageParams, roles_of
 
 ENVELOPE_KEYS = {"kind", "name", "inputs"}
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -62,7 +68,19 @@ class StageSpec:
     kind: str
     name: str
     inputs: tuple[str, ...]
+    """Every ref, in binding order (what ``plan`` checks and hashes)."""
     params: StageParams
+    bindings: tuple[tuple[str, str], ...] = ()
+    """``(role, ref)`` pairs; a ``many`` role appears once per ref."""
+    roles: dict[str, Role] = field(default_factory=dict)
+    """The kind's declared roles."""
+
+    def role_kind(self, ref: str) -> str:
+        """``dataset`` or ``artifact``: what ``ref`` is read as."""
+        for role, r in self.bindings:
+            if r == ref:
+                return self.roles[role].kind
+        return "dataset"
 
 
 def is_dataset_path(ref: str) -> bool:
@@ -169,22 +187,78 @@ def _stage(path: Path, i: int, entry: Any, seen: set[str], before: list[StageSpe
         raise SpecError(f"{where}: field 'name': duplicate stage name {name!r}")
     seen.add(name)
 
-    inputs = entry.get("inputs")
-    if inputs is None:
-        inputs = [before[-1].name] if before else []
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
-        raise SpecError(f"{where}: field 'inputs': must be a list of stage names or dataset folders")
-    for ref in inputs:
-        if not is_dataset_path(ref) and ref not in {s.name for s in before}:
-            raise SpecError(f"{where}: field 'inputs': {ref!r} is not an earlier stage of this pipeline")
-
     module = stages.load(kind)
+    roles = roles_of(module)
+    bindings = _bind(where, entry.get("inputs"), roles, before)
     params_raw = {k: v for k, v in entry.items() if k not in ENVELOPE_KEYS}
     try:
         params = module.Params.model_validate(params_raw)
     except ValidationError as e:
         loc, msg = _first_error(e)
         raise SpecError(f"{where}: field {loc!r}: {msg}") from None
-    return StageSpec(index=i, kind=kind, name=name, inputs=tuple(inputs), params=params)
+    check = getattr(module, "check_inputs", None)
+    if check is not None:
+        try:
+            check(params, {role for role, _ in bindings})
+        except ValueError as e:
+            raise SpecError(f"{where}: field 'inputs': {e}") from None
+    return StageSpec(
+        index=i,
+        kind=kind,
+        name=name,
+        inputs=tuple(ref for _, ref in bindings),
+        params=params,
+        bindings=tuple(bindings),
+        roles=dict(roles),
+    )
+
+
+def _bind(where: str, raw: Any, roles: dict[str, Role], before: list[StageSpec]) -> list[tuple[str, str]]:
+    """Bind ``inputs`` (list, mapping, string or absent) to the kind's roles; one-line errors."""
+    names = {s.name for s in before}
+    datasets = [r for r, role in roles.items() if role.kind == "dataset"]
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str):
+        raw = [raw]
+    pairs: list[tuple[str, str]] = []
+    if isinstance(raw, list):
+        if not all(isinstance(x, str) for x in raw):
+            raise SpecError(f"{where}: field 'inputs': must be a list of stage names or dataset folders")
+        order = list(roles)
+        for k, ref in enumerate(raw):
+            if k < len(order):
+                pairs.append((order[k], ref))
+            elif order and roles[order[-1]].many:
+                pairs.append((order[-1], ref))
+            else:
+                raise SpecError(
+                    f"{where}: field 'inputs': {len(raw)} inputs given, the kind takes "
+                    f"{len(order)} ({', '.join(order) or 'none'})"
+                )
+    elif isinstance(raw, dict):
+        for role, refs in raw.items():
+            if role not in roles:
+                raise SpecError(
+                    f"{where}: field 'inputs.{role}': unknown role (roles: {', '.join(roles) or 'none'})"
+                )
+            refs = [refs] if isinstance(refs, str) else refs
+            if not isinstance(refs, list) or not refs or not all(isinstance(x, str) for x in refs):
+                raise SpecError(f"{where}: field 'inputs.{role}': must be a stage name or a folder")
+            if len(refs) > 1 and not roles[role].many:
+                raise SpecError(f"{where}: field 'inputs.{role}': takes one input, got {len(refs)}")
+            pairs.extend((role, ref) for ref in refs)
+    else:
+        raise SpecError(f"{where}: field 'inputs': must be a list or a mapping of role to input")
+    given = {role for role, _ in pairs}
+    if isinstance(raw, dict) and before and len(datasets) == 1 and datasets[0] not in given:
+        pairs.insert(0, (datasets[0], before[-1].name))  # the only dataset role: previous stage
+        given.add(datasets[0])
+    for role, spec in roles.items():
+        if spec.required and role not in given:
+            raise SpecError(f"{where}: field 'inputs.{role}': required {spec.kind} input is missing")
+    for role, ref in pairs:
+        if not is_dataset_path(ref) and ref not in names:
+            label = "inputs" if isinstance(raw, list) else f"inputs.{role}"
+            raise SpecError(f"{where}: field {label!r}: {ref!r} is not an earlier stage of this pipeline")
+    return pairs

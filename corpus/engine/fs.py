@@ -76,6 +76,21 @@ def listdir(url: str) -> list[str]:
     return sorted(posixpath.basename(x.rstrip("/")) for x in fs.ls(p, detail=False))
 
 
+def walk_files(url: str) -> list[str]:
+    """Paths of every file under a folder, relative to it, sorted (empty when absent)."""
+    fs, p = _split(url)
+    if not fs.exists(p):
+        return []
+    root = p.rstrip("/")
+    return sorted(posixpath.relpath(f, root) for f in fs.find(root))
+
+
+def put(local: str, url: str) -> None:
+    """Copy a local file or folder to ``url`` (a no-op copy target for local outputs too)."""
+    fs, p = _split(url)
+    fs.put(local, p, recursive=True)
+
+
 def open_binary(url: str):
     """A readable binary file object (pyarrow and hashlib take it as is)."""
     fs, p = _split(url)
@@ -106,3 +121,56 @@ def spark_path(url: str) -> str:
     if "://" in url:
         return url
     return "file://" + posixpath.abspath(url)
+
+
+_GLOB_MAGIC = set("*?[")
+
+
+def match(pattern: str) -> dict[str, dict]:
+    """Files ``pattern`` names, sorted, as ``{url: fsspec info}``: a glob (``*``, ``?``, ``[``;
+    ``**`` spans folders), a folder (every file below it) or one file; empty when nothing
+    matches. URLs keep the pattern's protocol (``s3a://`` stays ``s3a://``, what Spark wants);
+    local paths come back absolute."""
+    fs, p = _split(pattern)
+    prefix = pattern.split("://", 1)[0] + "://" if "://" in pattern else ""
+    if _GLOB_MAGIC & set(p):
+        found = fs.glob(p, detail=True)
+    elif fs.isdir(p):
+        found = fs.find(p, detail=True)
+    elif fs.isfile(p):
+        found = {p: fs.info(p)}
+    else:
+        found = {}
+    return {
+        (k if "://" in k else prefix + k): v for k, v in sorted(found.items()) if v.get("type") == "file"
+    }
+
+
+def is_dir(url: str) -> bool:
+    fs, p = _split(url)
+    return fs.isdir(p)
+
+
+def is_file(url: str) -> bool:
+    fs, p = _split(url)
+    return fs.isfile(p)
+
+
+def info(url: str) -> dict:
+    """fsspec's info of one path (``size``, ``type`` and a modification time)."""
+    fs, p = _split(url)
+    return fs.info(p)
+
+
+def mtime_token(url: str, info: dict) -> str:
+    """A string that changes when the file at ``url`` is rewritten: a local file's
+    ``st_mtime_ns``; for object stores the first of their modification fields (``mtime``,
+    ``LastModified``, ``last_modified``, ``updated``), else the ETag."""
+    if "://" not in url or url.startswith("file://"):
+        import os
+
+        return str(os.stat(url.removeprefix("file://")).st_mtime_ns)
+    for key in ("mtime", "LastModified", "last_modified", "updated", "ETag", "etag"):
+        if info.get(key) is not None:
+            return str(info[key])
+    return ""

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from corpus.engine import fs
+from corpus.stages.base import ARTIFACTS
 
 MANIFEST = "_manifest.json"
 REMOVED = "_removed"
@@ -65,6 +66,22 @@ def shard_entries(folder: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _verify_artifacts(dataset: str, m: dict[str, Any]) -> list[str]:
+    """Artifact files missing, altered or not listed (under ``<dataset>/artifacts``)."""
+    listed = {e["file"]: e for e in m.get("artifacts", [])}
+    present = {f"{ARTIFACTS}/{rel}" for rel in fs.walk_files(fs.join(dataset, ARTIFACTS))}
+    problems = [
+        f"{fs.join(dataset, f)}: listed in the manifest but missing" for f in sorted(set(listed) - present)
+    ]
+    problems += [f"{fs.join(dataset, f)}: not listed in the manifest" for f in sorted(present - set(listed))]
+    for f in sorted(set(listed) & present):
+        if fs.sha256(fs.join(dataset, f)) != listed[f]["sha256"]:
+            problems.append(
+                f"{fs.join(dataset, f)}: sha256 differs from the manifest (altered after the run)"
+            )
+    return problems
+
+
 def verify_dataset(dataset: str) -> list[str]:
     """Problems with one committed dataset (empty list = good): missing, altered or extra
     shards, row counts that disagree, and ``rows_in != kept + removed`` for filters."""
@@ -84,6 +101,7 @@ def verify_dataset(dataset: str) -> list[str]:
             path = fs.join(folder, name)
             if fs.sha256(path) != listed[name]["sha256"]:
                 problems.append(f"{path}: sha256 differs from the manifest (altered after the run)")
+    problems += _verify_artifacts(dataset, m)
     kept = sum(e["rows"] for e in m.get("shards", []))
     removed = sum(e["rows"] for e in m.get("removed_shards", []))
     if kept != m.get("rows_kept"):

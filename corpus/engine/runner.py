@@ -24,16 +24,18 @@ from corpus.engine.manifest import (
     shard_entries,
     write_manifest,
 )
-from corpus.engine.plan import PlanItem, check_writable, plan
+from corpus.engine.plan import PlanItem, check_writable, plan, skipped_result
 from corpus.engine.progress import Timer, spark_progress
 from corpus.errors import UserError
-from corpus.spec import Pipeline
-from corpus.stages.base import REASON, StageContext, StageOutput
+from corpus.spec import Pipeline, StageSpec, is_dataset_path
+from corpus.stages.base import ARTIFACTS, REASON, Binding, StageContext, StageOutput
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_ROWS_PER_SHARD = 20_000
+CACHE = "_cache"
+"""``<output>/_cache/<stage>/``: a stage's paid or slow work, kept across killed runs."""
 
 
 def _now() -> str:
@@ -44,6 +46,8 @@ def read_dataset(spark: SparkSession, path: str, manifest: dict[str, Any]) -> Da
     """Kept rows of a committed dataset, read from exactly the shards its manifest lists."""
     from pyspark.sql.types import StructType
 
+    if manifest.get("schema") is None:
+        raise UserError(f"{path}: stage {manifest.get('stage')!r} committed artifacts only, no rows to read")
     files = [fs.spark_path(fs.join(path, s["file"])) for s in manifest.get("shards", [])]
     schema = StructType.fromJson(manifest["schema"])
     if not files:
@@ -61,12 +65,12 @@ def run_pipeline(
 ) -> list[dict[str, Any]]:
     """Run the planned stages in order; returns one summary dict per stage."""
     output = output or pipeline.output
+    items = plan(pipeline, output, only, force)  # missing inputs fail before anything is created
     check_writable(output)
     results = []
-    for item in plan(pipeline, output, only, force):
+    for item in items:
         if item.action == "skip":
-            m = read_manifest(fs.join(output, item.spec.name)) or {}
-            results.append({**_summary(m), "stage": item.spec.name, "status": "skipped", "why": item.why})
+            results.append(skipped_result(item, output))
             continue
         m = run_stage(spark, pipeline, item, output, progress=progress)
         results.append({**_summary(m), "stage": item.spec.name, "status": "ran", "why": item.why})
@@ -85,37 +89,50 @@ def run_stage(
     spec = item.spec
     final = fs.join(output, spec.name)
     _clean_stale(output, spec.name)
-    inputs, manifests, recorded = {}, {}, []
-    for ref, path in item.inputs:
-        m = read_manifest(path)
-        if m is None:
-            raise UserError(
-                f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path} (run it first)"
-            )
-        inputs[ref] = read_dataset(spark, path, m)
-        manifests[ref] = m
-        recorded.append({"name": ref, "path": path, "manifest_sha256": manifest_sha256(path)})
+    bindings, recorded = _bind_inputs(spec, item.inputs)
+    datasets = [b for b in bindings if b.kind == "dataset"]
+    keyed = {(b.ref if spec.roles[b.role].many else b.role): b for b in bindings}
+    manifests = {k: b.manifest for k, b in keyed.items() if b.manifest is not None}
+    dataset_manifests = {k: b.manifest for k, b in keyed.items() if b.kind == "dataset"}
 
     started, timer = _now(), Timer()
+    tmp = fs.join(output, f".{spec.name}.tmp-{uuid.uuid4().hex[:12]}")
+    artifacts_tmp = tmp + ".artifacts"  # moved under tmp after the rows: Spark's writer clears tmp
     ctx = StageContext(
         spark=spark,
         name=spec.name,
         seed=pipeline.seed,
-        inputs=inputs,
+        inputs={k: read_dataset(spark, b.path, b.manifest) for k, b in keyed.items() if b in datasets},
         base_dir=Path.cwd(),
         output_dir=output,
         input_manifests=manifests,
+        input_paths={k: b.path for k, b in keyed.items() if b in datasets},
+        bindings=bindings,
+        artifacts_dir=artifacts_tmp,
+        cache_dir=fs.join(output, CACHE, spec.name),
     )
-    tmp = fs.join(output, f".{spec.name}.tmp-{uuid.uuid4().hex[:12]}")
+    fs.makedirs(artifacts_tmp)
+    fs.makedirs(ctx.cache_dir)
     with spark_progress(spark.sparkContext, f"{spec.name} ({spec.kind})", enabled=progress):
         out = stages.load(spec.kind).run(ctx, spec.params)
-        counts = write_output(out, tmp, _rows_in(out, manifests, None))
+        if out.rows is None:
+            fs.makedirs(tmp)
+            counts = {"rows_kept": 0, "rows_removed": 0, "removed_by_reason": {}, "schema": None}
+            counts.update(shards=[], removed_shards=[])
+        else:
+            counts = write_output(out, tmp, _rows_in(out, dataset_manifests, None))
         metrics = dict(out.metrics)
-        if out.after_write is not None:
-            metrics.update(out.after_write(read_dataset(spark, tmp, counts)))
+        if out.rows is not None and (out.after_write is not None or out.retry_column):
+            written = read_dataset(spark, tmp, counts)
+            if out.after_write is not None:
+                metrics.update(out.after_write(written))
+            if out.retry_column:
+                counts["transient_failures"] = written.where(written[out.retry_column].isNotNull()).count()
+    artifacts = _commit_artifacts(artifacts_tmp, tmp)
 
-    rows_in = _rows_in(out, manifests, counts)
-    if out.balanced and rows_in != counts["rows_kept"] + counts["rows_removed"]:
+    rows_in = _rows_in(out, dataset_manifests, counts)
+    balanced = out.balanced and out.rows is not None
+    if balanced and rows_in != counts["rows_kept"] + counts["rows_removed"]:
         raise RuntimeError(
             f"stage {spec.name!r} lost rows: in={rows_in} kept={counts['rows_kept']} removed={counts['rows_removed']}"
         )
@@ -129,19 +146,69 @@ def run_stage(
         "params": spec.params.model_dump(mode="json"),
         "seed": pipeline.seed,
         "inputs": recorded,
+        "outside_files": item.outside,
+        "outside_fingerprint": item.outside_fingerprint,
         "code_version": corpus.__version__,
         "engine": {"name": "spark", "version": pyspark.__version__, "master": spark.sparkContext.master},
         "started": started,
         "finished": _now(),
         "seconds": round(timer.seconds, 3),
-        "balanced": out.balanced,
+        "balanced": balanced,
         "rows_in": rows_in,
         **counts,
+        "artifacts": artifacts,
         "metrics": metrics,
     }
     write_manifest(tmp, manifest)
     _swap_into_place(tmp, final, output, spec.name)
     return manifest
+
+
+def _bind_inputs(
+    spec: StageSpec, inputs: list[tuple[str, str]]
+) -> tuple[list[Binding], list[dict[str, Any]]]:
+    """Each ``(role, ref)`` with its folder and manifest, and the manifest's ``inputs`` record.
+    A dataset must be committed; an artifact role may also name a plain folder."""
+    paths = dict(inputs)
+    bindings, recorded = [], []
+    for role, ref in spec.bindings:
+        path, kind = paths[ref], spec.roles[role].kind
+        m = read_manifest(path)
+        if m is None and (kind == "dataset" or not is_dataset_path(ref)):
+            raise UserError(
+                f"stage {spec.name!r}: input {ref!r} has no committed dataset at {path} (run it first)"
+            )
+        if m is None and not fs.exists(path):
+            raise UserError(f"stage {spec.name!r}: input {role!r}: no such folder {path}")
+        bindings.append(Binding(role, ref, kind, path, m))
+        recorded.append(
+            {
+                "name": ref,
+                "role": role,
+                "path": path,
+                "manifest_sha256": manifest_sha256(path) if m is not None else None,
+            }
+        )
+    return bindings, recorded
+
+
+def _commit_artifacts(staged: str, tmp: str) -> list[dict[str, Any]]:
+    """Move the stage's artifact files under ``tmp/artifacts`` (committed by the stage's
+    rename) and list them with size and sha256; no folder when the stage wrote none."""
+    files = fs.walk_files(staged)
+    if not files:
+        fs.remove(staged)
+        return []
+    target = fs.join(tmp, ARTIFACTS)
+    fs.rename(staged, target)
+    return [
+        {
+            "file": f"{ARTIFACTS}/{rel}",
+            "bytes": fs.size(fs.join(target, rel)),
+            "sha256": fs.sha256(fs.join(target, rel)),
+        }
+        for rel in files
+    ]
 
 
 def _rows_in(
@@ -312,12 +379,14 @@ def run_stage_for_test(
 ) -> dict[str, Any]:
     """Run one stage through the real runner (validation, write, manifest) in tests.
 
-    ``inputs`` maps input names to committed dataset folders."""
+    ``inputs`` maps the kind's roles (or, for the list form, any names) to folders."""
     from corpus.spec import load_pipeline_dict
+    from corpus.stages.base import roles_of
 
     stage = {"kind": kind, "name": name or kind, **params}
     if inputs:
-        stage["inputs"] = list(inputs.values())
+        by_role = set(inputs) <= set(roles_of(stages.load(kind)))
+        stage["inputs"] = dict(inputs) if by_role else list(inputs.values())
     pipeline = load_pipeline_dict({"name": "test", "output": output, "seed": seed, "stages": [stage]})
     item = plan(pipeline, output, force=[stage["name"]])[0]
     return run_stage(spark, pipeline, item, output, progress=False)

@@ -6,7 +6,20 @@ A stage module (``corpus/stages/<kind>.py``) holds three things and nothing else
   stage's parameters and their defaults;
 * its per-document batch function(s): pure ``pa.RecordBatch -> pa.RecordBatch`` functions,
   importable and testable without Spark;
-* ``run(ctx: StageContext, params: Params) -> StageOutput`` — the DataFrame logic.
+* ``run(ctx: StageContext, params: Params) -> StageOutput`` — the DataFrame logic;
+* optionally ``INPUTS: dict[str, Role]`` — its inputs by role (default: one or more datasets
+  under the role ``input``; a source stage declares ``{}``), and
+  ``outside_files(params, base_dir) -> list[Outside]`` — files it reads from outside the
+  output (globs, model folders, templates, tokenizers, git refs), fingerprinted by ``plan``;
+  ``check_inputs(params, roles: set[str])`` — raises ValueError when params and the roles
+  given do not fit together (checked by ``corpus validate``).
+
+Stage modules must stay cheap to import (``corpus validate`` imports every stage of a
+pipeline): Spark, torch, transformers, trafilatura, datatrove ... are imported inside functions.
+
+A stage returns rows, artifacts (files written under ``ctx.artifacts_dir``: a classifier,
+thresholds, a mixture, a tokenizer — committed by the same rename as the rows and listed with
+sha256 in the manifest), or both.
 
 Rows a stage drops are never discarded: the DataFrame a stage returns carries a string
 column :data:`REASON` that is null for kept rows and names the rule for removed ones. The
@@ -30,27 +43,81 @@ REASON = "_reason"
 """Column a stage sets on rows it removes (null on kept rows)."""
 
 
+@dataclass(frozen=True)
+class Role:
+    """One named input of a stage.
+
+    ``kind``: ``dataset`` (committed rows, read as a DataFrame) or ``artifact`` (the files a
+    stage committed under ``artifacts/``, or a plain folder such as ``classifiers/web_quality``).
+    ``many``: the role takes a list of refs (their rows are read side by side, keyed by ref).
+    """
+
+    kind: Literal["dataset", "artifact"] = "dataset"
+    required: bool = True
+    many: bool = False
+    help: str = ""
+
+
+DEFAULT_INPUTS: dict[str, Role] = {"input": Role("dataset", required=False, many=True)}
+"""Roles of a stage module that declares no ``INPUTS``: one or more datasets, today's list form."""
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A file a stage reads from outside the pipeline's output, fingerprinted into resume.
+
+    ``kind``: ``file`` (content hash when small, else size + mtime), ``glob`` (the matches, with
+    size + mtime of each), ``tree`` (every file under a folder: model folders), ``git`` (the
+    commit ``ref`` resolves to in the repository at ``path``).
+    """
+
+    path: str
+    kind: Literal["file", "glob", "tree", "git"] = "file"
+    required: bool = True
+    ref: str | None = None
+
+
 class StageParams(BaseModel):
     """Base of every stage's parameters: unknown keys are an error, not ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass(frozen=True)
+class Binding:
+    """One input ref bound to a role: ``path`` is the dataset or artifact folder it names;
+    ``manifest`` its committed manifest (None for a plain artifact folder)."""
+
+    role: str
+    ref: str
+    kind: Literal["dataset", "artifact"]
+    path: str
+    manifest: dict[str, Any] | None = None
+
+
 @dataclass
 class StageContext:
-    """What the runner hands a stage: Spark, its inputs and run-wide settings."""
+    """What the runner hands a stage: Spark, its inputs by role and run-wide settings."""
 
     spark: SparkSession
     name: str
     seed: int
     inputs: dict[str, DataFrame]
-    """Committed upstream datasets by stage name (kept rows only), in declared order."""
+    """Dataset inputs (kept rows), keyed by role; a ``many`` role (the default ``input``) is
+    keyed by each ref instead, in declared order."""
     base_dir: Path
     """Directory relative paths in params resolve against (the pipeline file's repo root)."""
     output_dir: str
     """The pipeline's output root (``<output>``); the stage's own folder is ``<output>/<name>``."""
     input_manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Upstream ``_manifest.json`` contents by stage name (e.g. for tokenizer hashes)."""
+    """Committed upstream manifests, keyed like :attr:`inputs` (artifact roles by role)."""
+    input_paths: dict[str, str] = field(default_factory=dict)
+    """Dataset folders, keyed like :attr:`inputs`."""
+    bindings: list[Binding] = field(default_factory=list)
+    artifacts_dir: str = ""
+    """Where this stage writes artifact files: inside its temporary folder, committed with it."""
+    cache_dir: str = ""
+    """``<output>/_cache/<stage>/``: paid or slow work kept across killed runs; never committed."""
 
     @property
     def input(self) -> DataFrame:
@@ -59,11 +126,39 @@ class StageContext:
             raise ValueError(f"stage {self.name!r} expects exactly one input, got {list(self.inputs)}")
         return next(iter(self.inputs.values()))
 
+    def has(self, role: str) -> bool:
+        """Whether an (optional) role was given."""
+        return any(b.role == role for b in self.bindings)
+
+    def artifact(self, role: str) -> str:
+        """Folder holding the files of artifact role ``role``: ``<dataset>/artifacts`` for a
+        committed stage, the folder itself for a plain folder. KeyError when not given."""
+        for b in self.bindings:
+            if b.role == role:
+                return artifact_folder(b.path, b.manifest)
+        raise KeyError(f"stage {self.name!r} has no input with role {role!r}")
+
     def resolve(self, path: str) -> str:
         """Resolve a user path from params: URIs and absolute paths as they are."""
         if "://" in path or Path(path).is_absolute():
             return path
         return str((self.base_dir / path).resolve())
+
+
+ARTIFACTS = "artifacts"
+"""Sub-folder of a committed stage holding its artifact files (same as the manifest module's)."""
+
+
+def artifact_folder(path: str, manifest: dict[str, Any] | None) -> str:
+    """The artifact files of a committed dataset (``<path>/artifacts``) or a plain folder."""
+    if manifest is None:
+        return path
+    return path.rstrip("/") + "/" + ARTIFACTS
+
+
+def roles_of(module: Any) -> dict[str, Role]:
+    """A stage module's declared roles (``INPUTS``), or the default list-form role."""
+    return getattr(module, "INPUTS", DEFAULT_INPUTS)
 
 
 @dataclass
@@ -75,7 +170,8 @@ class StageOutput:
     ``balanced=False`` and may omit it; their manifest then records rows in and out only.
     """
 
-    rows: DataFrame
+    rows: DataFrame | None
+    """None for an artifact-only stage (its files are under ``ctx.artifacts_dir``)."""
     balanced: bool = True
     rows_in: int | None = None
     """For source stages (no input dataset): how many records were read. Filters leave it None
@@ -99,6 +195,9 @@ class StageOutput:
     rows give the same bytes on any master (Spark's footers vary between JVMs)."""
     row_group_bytes: int = 128 << 20
     """Arrow writer: uncompressed bytes per row group (cut by row, not by batch)."""
+    retry_column: str | None = None
+    """Kept rows with a non-null value in this column failed transiently (an HTTP error ...):
+    the manifest counts them as ``transient_failures`` and the next run reruns the stage."""
     keep_partitions: bool = False
     """Arrow writer: ``rows`` are already split and ordered deterministically (one partition
     per input shard, see :mod:`corpus.engine.shard_map`): partition i becomes shard i, with

@@ -48,7 +48,7 @@ from pydantic import Field
 from corpus.dedup import embed, kmeans
 from corpus.dedup.duplicates import histogram, mark
 from corpus.dedup.semdedup import greedy_representatives
-from corpus.engine.arrow_map import extend_schema, map_batches
+from corpus.engine.arrow_map import map_documents, with_columns
 from corpus.errors import UserError
 from corpus.stages.base import StageContext, StageOutput, StageParams
 
@@ -107,7 +107,7 @@ def embed_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     column = pa.ListArray.from_arrays(
         offsets, pa.array(vectors.reshape(-1), pa.float32()), mask=pa.array(~scope)
     )
-    return pa.RecordBatch.from_arrays([*batch.columns, column], names=[*batch.schema.names, EMBEDDING])
+    return with_columns(batch, {EMBEDDING: column})
 
 
 def _matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -127,10 +127,7 @@ def assign_batch(batch: pa.RecordBatch, centroids: np.ndarray) -> pa.RecordBatch
     """The batch plus ``cluster`` and ``centroid_cos``: each row's nearest centroid by cosine
     (the other columns pass through, so no join is needed to bring them back)."""
     cluster, cos = kmeans.assign(_matrix(batch.column(EMBEDDING)), centroids)
-    return pa.RecordBatch.from_arrays(
-        [*batch.columns, pa.array(cluster), pa.array(cos)],
-        names=[*batch.schema.names, "cluster", "centroid_cos"],
-    )
+    return with_columns(batch, {"cluster": pa.array(cluster), "centroid_cos": pa.array(cos)})
 
 
 _REPS = pa.schema([("id", pa.string()), ("rep", pa.string()), ("size", pa.int32())])
@@ -226,8 +223,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     if not reused:
         params = params.model_copy(update={"model": _model_path(ctx, params)})
         docs = _spread(docs.drop(EMBEDDING), ctx)
-        schema = extend_schema(docs.schema, [(EMBEDDING, "array<float>")], reason=False)
-        docs = map_batches(docs, embed_batch, params, schema)
+        docs = map_documents(docs, embed_batch, params, [(EMBEDDING, "array<float>")], reason=False)
     docs = docs.localCheckpoint(eager=True)  # embeddings are the expensive part: compute once
     scoped = docs if params.languages is None else docs.where(F.col("lang").isin(params.languages))
     n_rows, dim = _shape(scoped, ctx, reused)
@@ -252,8 +248,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     )
 
     slim = scoped.select("id", EMBEDDING, *extra)
-    schema = extend_schema(slim.schema, [("cluster", "int"), ("centroid_cos", "float")], reason=False)
-    keyed = map_batches(slim, assign_batch, centroids, schema).select(
+    columns = [("cluster", "int"), ("centroid_cos", "float")]
+    keyed = map_documents(slim, assign_batch, centroids, columns, reason=False).select(
         "id", "cluster", EMBEDDING, key.alias("key")
     )
     eps = params.eps

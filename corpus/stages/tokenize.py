@@ -10,26 +10,31 @@ Documents with no text (null, empty or whitespace only) are removed with reason
 :mod:`corpus.tokens.transforms`) rewrites text just before encoding — the hook
 Fill-in-the-Middle for code uses.
 
-The tokenizer is ``tokenizer`` (a ``tokenizer.json`` or a folder holding one). With
-``train_vocab_size`` set, the stage first trains one on a hashed sample of its input
-(``train_sample_docs`` documents, chosen by hash(seed, id), read in hash order so training
-is deterministic) and saves it at ``tokenizer``, overwriting what is there. Either way the
+The tokenizer is one of: ``tokenizer`` (a ``tokenizer.json`` or a folder holding one, read from
+outside the output and fingerprinted); the artifact of an earlier tokenize stage given by role
+(``inputs: {input: docs, tokenizer: tokenize_web}``); or, with ``train_vocab_size``, one trained
+first on a hashed sample of the input (``train_sample_docs`` documents, chosen by hash(seed,
+id), read in hash order so training is deterministic) and committed as this stage's artifact
+``artifacts/tokenizer/`` (``tokenizer.json`` + the transformers config files). Either way the
 tokenizer's sha256, eos and pad ids go into the manifest, where stream stages read them.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
+from corpus.engine import fs
 from corpus.engine.arrow_map import map_batches
 from corpus.engine.shard_map import map_shards, shard_files
 from corpus.errors import UserError
-from corpus.stages.base import REASON, StageContext, StageOutput, StageParams
+from corpus.stages.base import ARTIFACTS, REASON, Role, StageContext, StageOutput, StageParams
 from corpus.tokens import encode, transforms
 from corpus.tokens import tokenizer as tk
 
@@ -37,9 +42,10 @@ from corpus.tokens import tokenizer as tk
 class Params(StageParams):
     tokenizer: str | None = None
     """Path of ``tokenizer.json`` or of a folder holding it (relative to the working directory);
-    required unless ``train_vocab_size`` is set."""
+    or leave it out and give a ``tokenizer`` input role, or ``train_vocab_size``."""
     train_vocab_size: int | None = Field(None, ge=len(tk.SPECIAL_TOKENS) + 256)
-    """When set: train a tokenizer of this size on the input first and save it at ``tokenizer``."""
+    """When set: train a tokenizer of this size on the input first; committed as the stage's
+    artifact ``artifacts/tokenizer/``."""
     train_sample_docs: int = Field(50_000, gt=0)
     eos_token: str = tk.EOS
     pad_token: str = tk.PAD
@@ -52,18 +58,30 @@ class Params(StageParams):
     """Copy ``text`` into the output too. Off: streams need ids only, the text stays in the
     input dataset (same ids), and copying it would double what this stage writes."""
 
-    @model_validator(mode="after")
-    def _has_tokenizer(self) -> Params:
-        if self.tokenizer is None and self.train_vocab_size is None:
-            raise ValueError("give `tokenizer` (a tokenizer.json) or `train_vocab_size` (train one)")
-        return self
-
     @field_validator("transforms")
     @classmethod
     def _known(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v.values():
             transforms.get(name)
         return v
+
+
+INPUTS = {
+    "input": Role("dataset", help="documents with `text` (and `id`, `source`)"),
+    "tokenizer": Role("artifact", required=False, help="an earlier tokenize stage's tokenizer"),
+}
+TOKENIZER_ARTIFACT = "tokenizer"
+"""Folder of a trained tokenizer inside the stage's artifacts."""
+
+
+def check_inputs(params: Params, roles: set[str]) -> None:
+    """Exactly one tokenizer source: ``tokenizer``, a ``tokenizer`` input, or ``train_vocab_size``."""
+    given = [params.tokenizer is not None, "tokenizer" in roles, params.train_vocab_size is not None]
+    if sum(given) != 1:
+        raise ValueError(
+            "give exactly one of `tokenizer` (a tokenizer.json), a `tokenizer` input (an earlier "
+            "tokenize stage) or `train_vocab_size` (train one here)"
+        )
 
 
 def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed: int = 0) -> pa.RecordBatch:
@@ -110,23 +128,48 @@ def _train(ctx: StageContext, params: Params, path: str) -> int:
     return len(texts)
 
 
+def _tokenizer_path(ctx: StageContext, params: Params) -> tuple[str, int | None]:
+    """Where the tokenizer is (training it first when asked), and how many documents it was
+    trained on (None when not trained here)."""
+    if params.train_vocab_size is not None:
+        if ctx.has("tokenizer"):
+            raise UserError(
+                f"stage {ctx.name!r}: a `tokenizer` input and `train_vocab_size` exclude each other"
+            )
+        target = fs.join(ctx.artifacts_dir, TOKENIZER_ARTIFACT)
+        if "://" in target:  # train locally, then copy the folder into the staged artifacts
+            with tempfile.TemporaryDirectory() as local:
+                trained = _train(ctx, params, local)
+                for name in os.listdir(local):
+                    fs.put(os.path.join(local, name), fs.join(target, name))
+        else:
+            trained = _train(ctx, params, target)
+        return target, trained
+    if params.tokenizer is not None:
+        return ctx.resolve(params.tokenizer), None
+    if ctx.has("tokenizer"):
+        return fs.join(ctx.artifact("tokenizer"), TOKENIZER_ARTIFACT), None
+    raise UserError(
+        f"stage {ctx.name!r}: no tokenizer: give `tokenizer` (a tokenizer.json), a `tokenizer` input "
+        "(an earlier tokenize stage), or `train_vocab_size` (train one here)"
+    )
+
+
 def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql.types import ArrayType, IntegerType, StringType, StructField, StructType
 
-    path = (
-        ctx.resolve(params.tokenizer)
-        if params.tokenizer
-        else str(Path(ctx.output_dir, "_tokenizer").resolve())
-    )
-    trained = None
-    if params.train_vocab_size is not None:
-        trained = _train(ctx, params, path)
+    path, trained = _tokenizer_path(ctx, params)
     try:
         digest = tk.sha256(path)
         resolved = params.model_copy(update={"tokenizer": str(tk.tokenizer_file(path))})
         tok = encode.encoder(resolved.tokenizer, digest, params.split_special_tokens)
+        committed = (
+            fs.join(ctx.output_dir, ctx.name, ARTIFACTS, TOKENIZER_ARTIFACT, tk.TOKENIZER_FILE)
+            if trained is not None
+            else str(Path(resolved.tokenizer))
+        )
         metrics = {
-            "tokenizer": str(Path(resolved.tokenizer)),
+            "tokenizer": committed,
             "tokenizer_sha256": digest,
             "vocab_size": tok.get_vocab_size(),
             "eos_id": tk.special_id(tok, params.eos_token),
@@ -164,10 +207,6 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
 
 
 def _input_shards(ctx: StageContext) -> list[str] | None:
-    """The single input's shard files when it is a committed dataset, else None."""
-    from corpus.engine.plan import input_path
-
-    ctx.input  # noqa: B018 - exactly one input, or a clear error
-    ref = next(iter(ctx.inputs))
-    manifest = ctx.input_manifests.get(ref)
-    return None if manifest is None else shard_files(input_path(ctx.output_dir, ref), manifest)
+    """The input's shard files when it is a committed dataset, else None."""
+    manifest, path = ctx.input_manifests.get("input"), ctx.input_paths.get("input")
+    return None if manifest is None or path is None else shard_files(path, manifest)

@@ -49,10 +49,10 @@ def test_tokenize_stage(tokens_run, tokenized):
     assert empty >= 2  # the empty and the whitespace-only document at least
     assert m["rows_in"] == 4_000 and m["rows_kept"] == 4_000 - empty
     assert m["removed_by_reason"] == {"tokenize:empty": empty}
-    assert m["metrics"]["tokenizer_sha256"] == tk.sha256(out / "_tokenizer")
+    assert m["metrics"]["tokenizer_sha256"] == tk.sha256(out / "tokenize" / "artifacts" / "tokenizer")
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(out / "_tokenizer" / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(out / "tokenize" / "artifacts" / "tokenizer" / "tokenizer.json"))
     eos = m["metrics"]["eos_id"]
     texts = {d["id"]: d["text"] for d in tokens_run["docs"]}
     some = sorted(tokenized)[:500]
@@ -82,7 +82,7 @@ def test_tokenizer_cli_trains_the_same_tokenizer(tokens_run, tmp_path):
     ]
     result = CliRunner().invoke(tokenizer_app, args)
     assert result.exit_code == 0, result.output
-    assert tk.sha256(tmp_path) == tk.sha256(tokens_run["out"] / "_tokenizer")
+    assert tk.sha256(tmp_path) == tk.sha256(tokens_run["out"] / "tokenize" / "artifacts" / "tokenizer")
 
 
 def _check_row_shape(row: dict, seq_len: int, pad_id: int) -> list[list[int]]:
@@ -119,7 +119,7 @@ def test_best_fit_round_trip_is_exact(tokens_run, tokenized):
 
     # Decoded, the segments are the documents' texts (plus EOS) exactly; a long document's
     # chunks decode as its chunks.
-    tok = Tokenizer.from_file(str(out / "_tokenizer" / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(out / "tokenize" / "artifacts" / "tokenizer" / "tokenizer.json"))
     decoded = Counter(tok.decode_batch([list(s) for s in seen.elements()], skip_special_tokens=False))
     texts = {d["id"]: d["text"] for d in tokens_run["docs"]}
     want = Counter()
@@ -210,7 +210,7 @@ def test_same_bytes_on_local1(tokens_run, tmp_path):
     spec["output"] = str(tmp_path / "out")
     first = spec["stages"][0]
     del first["train_vocab_size"], first["train_sample_docs"]
-    first["tokenizer"] = str(tokens_run["out"] / "_tokenizer")
+    first["tokenizer"] = str(tokens_run["out"] / "tokenize" / "artifacts" / "tokenizer")
     spec["spark"] = {"conf": {"spark.sql.shuffle.partitions": "3"}}  # and other partitioning than 8
     path = tmp_path / "tokens.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True))

@@ -117,9 +117,14 @@ def test_per_source_transform_hook(trained, monkeypatch):
         tokenize.Params(tokenizer=str(path), transforms={"code": "nope"})
 
 
-def test_tokenizer_or_training_is_required():
-    with pytest.raises(ValueError, match="train_vocab_size"):
-        tokenize.Params()
+def test_exactly_one_tokenizer_source_is_required():
+    for params, roles in [({}, set()), ({"tokenizer": "t.json", "train_vocab_size": 512}, set())]:
+        with pytest.raises(ValueError, match="exactly one of"):
+            tokenize.check_inputs(tokenize.Params(**params), roles)
+    with pytest.raises(ValueError, match="exactly one of"):
+        tokenize.check_inputs(tokenize.Params(tokenizer="t.json"), {"tokenizer"})
+    tokenize.check_inputs(tokenize.Params(), {"tokenizer"})
+    tokenize.check_inputs(tokenize.Params(train_vocab_size=512), set())
 
 
 def test_missing_tokenizer_is_a_clear_error(tmp_path):
