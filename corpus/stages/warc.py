@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pyarrow as pa
 from pydantic import Field, model_validator
 
-from corpus.stages.base import StageContext, StageOutput, StageParams
+from corpus.engine import fs
+from corpus.stages.base import Outside, StageContext, StageOutput, StageParams
 from corpus.warc.paths import expand, file_key, read_manifest
 from corpus.warc.records import SCHEMA, ReadOptions, read_file
 
@@ -67,6 +69,18 @@ def read_files(batch: pa.RecordBatch, params: Params) -> Iterator[pa.RecordBatch
                 rows, size = [], 0
     if rows:
         yield pa.RecordBatch.from_pylist(rows, schema=SCHEMA)
+
+
+def outside_files(params: Params, base_dir: Path) -> list[Outside]:
+    """What the stage reads: the ``paths`` globs, the manifest file and each glob it lists
+    (the plan fingerprints them and records the matched files in the manifest)."""
+    out = [Outside(p, "glob") for p in params.paths]
+    if params.manifest:
+        out.append(Outside(params.manifest, "file"))
+        manifest = params.manifest if "://" in params.manifest else str(base_dir / params.manifest)
+        if fs.is_file(manifest):  # a missing one is reported by the plan, naming the field
+            out += [Outside(entry, "glob") for entry in read_manifest(manifest)]
+    return out
 
 
 def list_files(ctx: StageContext, params: Params) -> list[tuple[str, str]]:

@@ -12,17 +12,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import fsspec
-from fsspec.core import url_to_fs
-
-_MAGIC = set("*?[")
+from corpus.engine import fs
 
 
 def read_manifest(manifest: str) -> list[str]:
     """Entries of a manifest file: one path or glob a line, ``#`` comments and blank lines
     ignored, relative entries resolved against the manifest's own directory."""
-    with fsspec.open(manifest, "rt", encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
+    lines = fs.read_text(manifest).splitlines()
     base = manifest.rsplit("/", 1)[0] if "/" in manifest else "."
     remote = "://" in manifest
     out = []
@@ -41,22 +37,16 @@ def expand(patterns: Iterable[str]) -> list[str]:
     """Files matching each pattern (a folder means every file below it), sorted, no repeats.
 
     Raises ``FileNotFoundError`` naming the first pattern that matches nothing: a typo in a
-    manifest should stop the run, not yield an empty corpus.
+    manifest should stop the run, not yield an empty corpus. Matching is
+    :func:`corpus.engine.fs.match`, the same the plan fingerprints, so the run reads exactly
+    the files the plan saw.
     """
     found: dict[str, None] = {}
     for pattern in patterns:
-        fs, stripped = url_to_fs(pattern)
-        protocol = pattern.split("://", 1)[0] + "://" if "://" in pattern else ""
-        if _MAGIC & set(stripped):
-            matches = [m for m in fs.glob(stripped) if fs.isfile(m)]
-        elif fs.isdir(stripped):
-            matches = [m for m in fs.find(stripped) if fs.isfile(m)]
-        else:
-            matches = [stripped] if fs.isfile(stripped) else []
+        matches = fs.match(pattern)
         if not matches:
             raise FileNotFoundError(f"no input file matches {pattern!r}")
-        for match in matches:
-            found[match if "://" in match else protocol + match] = None
+        found.update(dict.fromkeys(matches))
     return sorted(found)
 
 
