@@ -34,7 +34,7 @@ from corpus.engine import fs
 from corpus.engine.arrow_map import map_batches
 from corpus.engine.shard_map import map_shards, shard_files
 from corpus.errors import UserError
-from corpus.stages.base import ARTIFACTS, REASON, Role, StageContext, StageOutput, StageParams
+from corpus.stages.base import ARTIFACTS, REASON, Outside, Role, StageContext, StageOutput, StageParams
 from corpus.tokens import encode, transforms
 from corpus.tokens import tokenizer as tk
 
@@ -82,6 +82,17 @@ def check_inputs(params: Params, roles: set[str]) -> None:
             "give exactly one of `tokenizer` (a tokenizer.json), a `tokenizer` input (an earlier "
             "tokenize stage) or `train_vocab_size` (train one here)"
         )
+
+
+def outside_files(params: Params, base_dir: Path) -> list[Outside]:
+    """The ``tokenizer.json`` given by ``tokenizer`` (a file, or a folder holding one); a
+    trained tokenizer or one from an input role is an artifact, not an outside file."""
+    if params.tokenizer is None or params.train_vocab_size is not None:
+        return []
+    given = params.tokenizer
+    if fs.is_dir(given if "://" in given else str(base_dir / given)):
+        given = fs.join(given, tk.TOKENIZER_FILE)
+    return [Outside(given, "file")]
 
 
 def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed: int = 0) -> pa.RecordBatch:
