@@ -22,11 +22,16 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 
 @app.command()
 def validate(pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")]) -> None:
-    """Check a pipeline file against the schema (no Spark, no data read)."""
+    """Check a pipeline file against the schema and find the files its stages read (no Spark)."""
+    from corpus.engine.fingerprint import resolve
     from corpus.spec import load_pipeline
 
     p = load_pipeline(pipeline)
-    out.print(f"{pipeline}: ok — {len(p.stages)} stages: {' → '.join(s.name for s in p.stages)}")
+    found = sum(len(resolve(p, s)) for s in p.stages)  # a missing input file: one line, exit 2
+    out.print(
+        f"{pipeline}: ok — {len(p.stages)} stages: {' → '.join(s.name for s in p.stages)}; "
+        f"{found} input files/globs found"
+    )
 
 
 @app.command()
@@ -43,13 +48,15 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and exit")] = False,
     progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
 ) -> None:
-    """Run a pipeline; stages committed with the same config and inputs are skipped."""
-    from corpus.engine.runner import check_writable, plan, run_pipeline
+    """Run a pipeline; stages committed with the same config, input files and inputs are skipped."""
+    from corpus.engine.plan import OUT_OF_DATE, check_writable, plan, skipped_result
+    from corpus.engine.progress import Timer, cluster_lines, summary_table
     from corpus.spec import load_pipeline
 
+    timer = Timer()
     p = load_pipeline(pipeline)
     root = output or p.output
-    items = plan(p, root, only, force)  # input and name errors before Spark starts
+    items = plan(p, root, only, force)  # missing inputs, unknown names: one line, nothing created
     if dry_run:
         table = Table(title=f"plan: {p.name} → {root}", title_justify="left")
         for col in ("#", "stage", "kind", "inputs", "action", "why"):
@@ -60,21 +67,26 @@ def run(
         out.print(table)
         return
 
-    from corpus.engine.progress import Timer, cluster_lines, summary_table
-    from corpus.engine.spark import get_spark, resolve_master
+    if all(item.action == "skip" for item in items):  # answered from the manifests: no JVM
+        results = [skipped_result(item, root) for item in items]
+        where = "nothing to run"
+    else:
+        from corpus.engine.runner import run_pipeline
+        from corpus.engine.spark import get_spark, resolve_master
 
-    check_writable(root)
-    timer = Timer()
-    spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
-    try:
-        results = run_pipeline(spark, p, root, only, force, progress=progress)
-    finally:
-        spark.stop()
-    out.print(
-        summary_table(results, f"{p.name}: {timer.seconds:.1f} s on {resolve_master(master, p.master)}")
-    )
+        check_writable(root)
+        where = f"on {resolve_master(master, p.master)}"
+        spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
+        try:
+            results = run_pipeline(spark, p, root, only, force, progress=progress)
+        finally:
+            spark.stop()
+    out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}"))
     for line in cluster_lines(results):
         out.print(line, highlight=False)
+    for r in results:
+        if r["status"] == OUT_OF_DATE:
+            out.print(f"{r['stage']}: {r['why']}; run without --only to update it", highlight=False)
     last = results[-1]["stage"] if results else ""
     out.print(
         f"output: {root}\nlook: corpus inspect {root}/{last}    or    duckdb -c \"select count(*) from '{root}/{last}/*.parquet'\""
