@@ -128,15 +128,33 @@ def verify(path: Annotated[str, typer.Argument(help="an output root or one stage
 
 @app.command()
 def report(
-    output: Annotated[str, typer.Argument(help="a pipeline's output root, e.g. out/web")],
-    png: Annotated[
-        str | None, typer.Option(help="where to save the plot (default: OUTPUT/report.png)")
+    outputs: Annotated[
+        list[str], typer.Argument(help="pipeline output roots, e.g. out/web (several: one page for all)")
+    ],
+    html: Annotated[
+        str | None, typer.Option(help="where to write the HTML page (default: FIRST_OUTPUT/report.html)")
     ] = None,
+    train: Annotated[
+        list[str] | None, typer.Option(help="a `corpus train` run folder to add (repeatable)")
+    ] = None,
+    png: Annotated[str | None, typer.Option(help="also save the funnel plot as a PNG here")] = None,
+    open_: Annotated[bool, typer.Option("--open", help="open the page in a browser")] = False,
 ) -> None:
-    """The funnel of a run: rows kept per stage, removals by reason, languages; plus a PNG."""
-    from corpus.report import report as make_report
+    """One self-contained HTML page of a run (funnel, reasons, time, languages, duplicates,
+    scores, tokens, samples, training curves), and the funnel in the terminal."""
+    from corpus.engine import fs
+    from corpus.report import write_html
+    from corpus.report.console import report as print_funnel
 
-    make_report(output, png, out)
+    for output in outputs:
+        print_funnel(output, png if len(outputs) == 1 else None, out)
+    path = write_html(outputs, html or fs.join(outputs[0], "report.html"), train or [])
+    out.print(f"report: {path}", highlight=False)
+    if open_:
+        import webbrowser
+        from pathlib import Path
+
+        webbrowser.open(Path(path).resolve().as_uri())
 
 
 def _mount_subapps() -> None:

@@ -1,6 +1,6 @@
-"""``corpus report``: the funnel of a pipeline's output (rows kept per stage, removals by
-reason, languages of the last stage, duplicate clusters by size per dedup stage) as a table
-and one PNG."""
+"""``corpus report`` in the terminal: the funnel of a pipeline's output (rows kept per stage,
+removals by reason, languages of the last stage, duplicate clusters by size per dedup stage)
+as a table, and optionally the same as one PNG. The HTML page is :mod:`corpus.report.html`."""
 
 from __future__ import annotations
 
@@ -126,6 +126,7 @@ def plot(
 
 
 def report(output: str, png: str | None, console: Console) -> None:
+    """Print the funnel of ``output``; save the PNG to ``png`` when given."""
     manifests = committed_stages(output)
     console.print(funnel_table(manifests))
     langs = languages(output, manifests[-1]["stage"]) if manifests[-1]["rows_kept"] else []
@@ -136,6 +137,6 @@ def report(output: str, png: str | None, console: Console) -> None:
     clusters = cluster_histograms(manifests)
     for stage, hist in clusters.items():
         console.print(f"{stage}: duplicate clusters by size: {histogram_text(hist)}", highlight=False)
-    target = png or fs.join(output, "report.png")
-    plot(manifests, langs, target, clusters)
-    console.print(f"plot: {target}")
+    if png:
+        plot(manifests, langs, png, clusters)
+        console.print(f"plot: {png}")
