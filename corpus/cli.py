@@ -6,9 +6,13 @@ exit with code 2; ``verify`` exits 1 when a dataset fails its checks.
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +20,19 @@ from rich.table import Table
 
 from corpus.errors import UserError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Build GLM-4.5-style corpora on Spark.")
+if TYPE_CHECKING:
+    import click
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help: no per-flag "<bool>" type column
+    pretty_exceptions_enable=False,
+    help="Build GLM-4.5-style corpora on Spark.\n\n"
+    "A mistake (bad file, option or value) prints one line and exits with code 2; any other "
+    "error prints one line and the file holding its traceback (--debug, anywhere on the line, "
+    "prints the traceback instead).",
+)
 out = Console(width=None if sys.stdout.isatty() else 160)
 
 
@@ -97,7 +113,7 @@ def run(
 def inspect(
     dataset: Annotated[str, typer.Argument(help="a stage folder, e.g. out/web/heuristics")],
     sql: Annotated[str | None, typer.Option(help="SQL over views `data` (kept) and `removed`")] = None,
-    limit: Annotated[int, typer.Option(help="sample rows to show")] = 5,
+    limit: Annotated[int, typer.Option(min=0, help="sample rows to show")] = 5,
     removed: Annotated[bool, typer.Option("--removed", help="sample removed rows instead of kept")] = False,
 ) -> None:
     """Schema, counts, removal reasons and sample rows of a dataset, read with DuckDB."""
@@ -162,29 +178,113 @@ def _mount_subapps() -> None:
     from corpus.tokens.cli import tokenizer_app
     from corpus.train.cli import train_app
 
+    if any(g.typer_instance is train_app for g in app.registered_groups):
+        return  # main() called again in one process (tests)
     app.add_typer(train_app, name="train")
     app.add_typer(tokenizer_app, name="tokenizer")
 
 
-def main() -> None:
-    """Console entry point: user mistakes become one line and exit code 2."""
-    _mount_subapps()
+def _walk(cmd: click.Command) -> Iterator[click.Command]:
+    """``cmd`` and every command below it (groups' sub-commands, depth first)."""
+    yield cmd
+    for sub in getattr(cmd, "commands", {}).values():
+        yield from _walk(sub)
+
+
+def _usage_pieces(cmd: click.Command, ctx: click.Context) -> list[str]:
+    """``[OPTIONS] PIPELINE`` rather than Typer 0.29's ``[OPTIONS] {pipeline}``."""
+    pieces = [cmd.options_metavar] if cmd.options_metavar else []
+    for p in cmd.get_params(ctx):
+        if p.param_type_name != "argument":
+            continue
+        name = (p.metavar or p.name or "").upper() + ("..." if p.nargs != 1 else "")
+        pieces.append(name if p.required else f"[{name}]")
+    return pieces
+
+
+def _tidy_help(root: click.Command) -> None:
+    """Help as a terminal shows it: docstrings' RST double backticks dropped, conventional
+    usage lines (click's ``collect_usage_pieces`` hook, set on each command object)."""
+    for cmd in _walk(root):
+        for attr in ("help", "short_help"):
+            text = getattr(cmd, attr, None)
+            if text:
+                setattr(cmd, attr, text.replace("``", ""))
+        for p in cmd.params:
+            if getattr(p, "help", None):
+                p.help = p.help.replace("``", "")
+        if cmd.help and not cmd.short_help:  # the whole first sentence, not click's 45 characters
+            cmd.short_help = cmd.help.split("\n\n")[0].replace("\n", " ").split(". ")[0].rstrip(".")
+        if not hasattr(cmd, "commands"):
+            cmd.collect_usage_pieces = partial(_usage_pieces, cmd)
+
+
+def _usage_error(e: Exception) -> int:
+    """Show a click usage error (``exit_code`` + ``format_message``, whatever class Typer
+    raises it as) as the usage line and one ``error:`` line on stderr; a command group called
+    without a command gets its help on stdout. Returns the exit code (2)."""
+    message = e.format_message().strip()  # type: ignore[attr-defined]
+    ctx = getattr(e, "ctx", None)
+    code = getattr(e, "exit_code", 2) or 2
+    if not message or "\n" in message:  # no-args-is-help: Typer's rich mode has printed the
+        if message:  # help already, plain click carries it as the message
+            print(message)
+        return code
+    if ctx is not None:
+        print(ctx.get_usage(), file=sys.stderr)
+        message = message.rstrip(".") + f" (see '{ctx.command_path} --help')"
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _unexpected(e: BaseException, debug: bool) -> int:
+    """Any other failure: one line with the error and where the full traceback went."""
+    from corpus.errors import describe, write_traceback
+
+    if debug:
+        traceback.print_exception(type(e), e, e.__traceback__)
+        return 1
     try:
-        rc = app(standalone_mode=False)  # non-standalone click returns typer.Exit codes
+        where = f"full traceback in {write_traceback(e)}"
+    except OSError:
+        where = "no traceback file could be written"
+    print(f"error: {describe(e)}\n  ({where}; rerun with --debug to print it)", file=sys.stderr)
+    return 1
+
+
+def _is_click_error(e: BaseException) -> bool:
+    """Click's usage/parameter errors, by their interface rather than their class: Typer
+    0.29 raises its own vendored copies (``typer._click``), older Typers click's."""
+    return isinstance(getattr(e, "exit_code", None), int) and callable(getattr(e, "format_message", None))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point. Exit codes: 0 ok, 1 a failed check or an unexpected error (one
+    line, traceback in a file), 2 a user mistake (one line or the usage), 130 interrupted."""
+    _mount_subapps()
+    args = list(sys.argv[1:] if argv is None else argv)
+    # --debug is a root option; accept it anywhere before ``--`` (``corpus run x.yaml --debug``)
+    head = args[: args.index("--")] if "--" in args else args
+    debug = "--debug" in head or os.environ.get("CORPUS_DEBUG", "") not in ("", "0")
+    if "--debug" in head:
+        args.remove("--debug")
+    cmd = typer.main.get_command(app)
+    _tidy_help(cmd)
+    try:
+        rc = cmd.main(args=args, prog_name="corpus", standalone_mode=False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        rc = 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        rc = 130
     except (typer.Exit, SystemExit) as e:
-        sys.exit(getattr(e, "exit_code", getattr(e, "code", 0)))
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+        rc = getattr(e, "exit_code", getattr(e, "code", 0))
+    except typer.Abort as e:  # click 8.1 turns Ctrl-C into Abort (Typer 0.29: returns 130)
+        print("interrupted" if isinstance(e.__cause__, KeyboardInterrupt) else "aborted", file=sys.stderr)
+        rc = 130
+    except Exception as e:  # noqa: BLE001 - the one place every other error is shown
+        rc = _usage_error(e) if _is_click_error(e) else _unexpected(e, debug)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 
