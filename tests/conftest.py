@@ -44,3 +44,30 @@ def spark_cluster(tmp_path_factory):
 
     with standalone_cluster(tmp_path_factory.mktemp("spark-cluster")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def sample_warc(tmp_path_factory) -> Path:
+    """The project's own sample crawl (built by the same command `make demo` uses)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("sample") / "sample.warc.gz"
+    subprocess.run(
+        [sys.executable, "-m", "corpus.sample", "--out", str(out)], check=True, cwd=ROOT, timeout=300
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def web_reference(spark, sample_warc, tmp_path_factory) -> tuple[Path, Path]:
+    """One uninterrupted in-process run of the whole web pipeline on the sample (local[2]),
+    shared by the engine and report tests: ``(pipeline yaml, output root)``."""
+    from corpus.engine.runner import run_pipeline
+    from corpus.spec import load_pipeline
+    from tests.engine.conftest import web_pipeline
+
+    tmp = tmp_path_factory.mktemp("web-ref")
+    yaml_path = web_pipeline(tmp, sample_warc, tmp / "out")
+    run_pipeline(spark, load_pipeline(yaml_path), progress=False)
+    return yaml_path, tmp / "out"

@@ -1,25 +1,13 @@
-"""Fixtures for end-to-end engine tests: the bundled sample WARC and a web pipeline over it."""
+"""Helpers for end-to-end tests: the web pipeline over a given WARC, its stages, its final rows.
+(The `sample_warc` and `web_reference` fixtures are in tests/conftest.py: tests/report shares them.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def sample_warc(tmp_path_factory) -> Path:
-    """The project's own sample crawl (built by the same command `make demo` uses)."""
-    out = tmp_path_factory.mktemp("sample") / "sample.warc.gz"
-    subprocess.run(
-        [sys.executable, "-m", "corpus.sample", "--out", str(out)], check=True, cwd=ROOT, timeout=300
-    )
-    return out
 
 
 def web_pipeline(tmp: Path, warc: Path, output: Path, stages: list[str] | None = None) -> Path:
@@ -34,18 +22,6 @@ def web_pipeline(tmp: Path, warc: Path, output: Path, stages: list[str] | None =
     path = tmp / f"web-{output.name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-@pytest.fixture(scope="session")
-def web_reference(spark, sample_warc, tmp_path_factory) -> tuple[Path, Path]:
-    """One uninterrupted in-process run of the whole web pipeline on the sample (local[2])."""
-    from corpus.engine.runner import run_pipeline
-    from corpus.spec import load_pipeline
-
-    tmp = tmp_path_factory.mktemp("web-ref")
-    yaml_path = web_pipeline(tmp, sample_warc, tmp / "out")
-    run_pipeline(spark, load_pipeline(yaml_path), progress=False)
-    return yaml_path, tmp / "out"
 
 
 WEB_STAGES = [
