@@ -19,7 +19,7 @@ Work is split per file, and per ``row_groups_per_task`` row groups for Parquet (
 shards are ~1 GB). Nothing is dropped silently; removal reasons:
 ``dataset:bad_json`` (a line that is not a JSON object; its text is the line),
 ``dataset:bad_utf8``, ``dataset:no_text``,
-``dataset:truncated_file:<Error>`` (a compressed stream cut short: the rows before it are
+``dataset:truncated_file:EOFError`` (a gzip/zstd stream cut short: the rows before it are
 kept, this row holds the partial tail), ``dataset:unreadable_file:<Error>`` (cannot be
 opened or decoded; rows read before the error are kept).
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -188,6 +189,34 @@ class StreamError(Exception):
         self.tail = tail
 
 
+def _new_decompressor(codec: str) -> Any:
+    if codec == "gzip":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _decompressed(raw: IO[bytes], codec: str | None) -> Iterator[bytes]:
+    """Decompressed chunks of ``raw`` (gzip or zstd, several members/frames allowed), every
+    byte that decodes before a cut or a corruption included. Raises ``EOFError`` when the
+    stream ends inside a member (a truncated file)."""
+    if codec is None:
+        while chunk := raw.read(READ_CHUNK):
+            yield chunk
+        return
+    d, fed = _new_decompressor(codec), False
+    while chunk := raw.read(READ_CHUNK):
+        while chunk:
+            if d.eof:
+                d, fed = _new_decompressor(codec), False
+            yield d.decompress(chunk)
+            fed = True
+            chunk = d.unused_data if d.eof else b""
+    if fed and not d.eof:
+        raise EOFError("compressed stream ended before its end-of-stream marker")
+
+
 def _lines(path: str) -> Iterator[bytes]:
     """Lines of a JSONL file (decompressed), without the newline. Raises
     :class:`StreamError` after the complete lines when the stream breaks (a compressed
@@ -196,15 +225,15 @@ def _lines(path: str) -> Iterator[bytes]:
         head = raw.read(4)
         raw.seek(0)
         codec = "gzip" if head[:2] == _GZIP else "zstd" if head == _ZSTD else None
-        stream: Any = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), codec) if codec else raw
         buf = b""
+        chunks = _decompressed(raw, codec)
         while True:
             try:
-                chunk = stream.read(READ_CHUNK)
+                chunk = next(chunks, None)
             except Exception as e:
-                cut = codec is not None and ("runcat" in str(e) or isinstance(e, EOFError))
-                raise StreamError("truncated_file" if cut else "unreadable_file", e, buf) from e
-            if not chunk:
+                reason = "truncated_file" if isinstance(e, EOFError) else "unreadable_file"
+                raise StreamError(reason, e, buf) from e
+            if chunk is None:
                 break
             buf += chunk
             *lines, buf = buf.split(b"\n")
