@@ -11,18 +11,23 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-from tokenizers import Tokenizer
 
 from corpus.tokens import tokenizer as tk
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 @functools.cache
 def encoder(path: str, digest: str, split_special_tokens: bool) -> Tokenizer:
     """A tokenizer for encoding, once per worker; with ``split_special_tokens`` special-token
     strings inside document text encode as plain text, so only the EOS we append is special."""
+    from tokenizers import Tokenizer
+
     tok = Tokenizer.from_file(str(tk.tokenizer_file(path)))
     if digest and tk.sha256(path) != digest:
         raise RuntimeError(f"tokenizer {path} changed during the run (expected sha256 {digest})")

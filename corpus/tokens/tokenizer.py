@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from corpus.tokens.mixture import unit_hash
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 EOS = "<|endoftext|>"
 PAD = EOS
@@ -63,6 +66,8 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 def _blank(special_tokens: Iterable[str] = SPECIAL_TOKENS) -> Tokenizer:
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
@@ -83,6 +88,8 @@ def train(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
     minimum = len(SPECIAL_TOKENS) + 256
     if vocab_size < minimum:
         raise ValueError(f"vocab_size must be at least {minimum} (specials + 256 bytes), got {vocab_size}")
+    from tokenizers import pre_tokenizers, trainers
+
     tok = _blank()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
