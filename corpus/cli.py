@@ -88,8 +88,9 @@ def run(
         where = "nothing to run"
     else:
         from corpus.engine.runner import run_pipeline
-        from corpus.engine.spark import get_spark, resolve_master
+        from corpus.engine.spark import check_master, get_spark, resolve_master
 
+        check_master(resolve_master(master, p.master))  # before the output folder exists
         check_writable(root)
         where = f"on {resolve_master(master, p.master)}"
         spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")

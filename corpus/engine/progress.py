@@ -17,16 +17,36 @@ if TYPE_CHECKING:
 console = Console(stderr=True)
 
 
-def _task_counts(sc: SparkContext) -> tuple[int, int]:
-    """(completed, total) tasks over the active Spark stages."""
+def _active_stages(sc: SparkContext) -> dict[int, tuple[int, int]]:
+    """``{spark stage id: (completed tasks, tasks)}`` of the active Spark stages."""
     tracker = sc.statusTracker()
-    done = total = 0
+    active = {}
     for sid in tracker.getActiveStageIds():
         info = tracker.getStageInfo(sid)
         if info:
-            done += info.numCompletedTasks
-            total += info.numTasks
-    return done, total
+            active[sid] = (info.numCompletedTasks, info.numTasks)
+    return active
+
+
+class TaskTally:
+    """Tasks done / seen over every Spark stage that ran inside one corpus stage.
+
+    Spark's tracker lists only active stages, so counting those alone restarts the bar at
+    zero for each job a corpus stage runs (count, write, sort ...). A stage seen before and
+    no longer active has finished: it stays in the tally with all its tasks done.
+    """
+
+    def __init__(self) -> None:
+        self.stages: dict[int, tuple[int, int]] = {}
+
+    def update(self, active: dict[int, tuple[int, int]]) -> tuple[int, int]:
+        """Merge one snapshot of the active stages; returns (completed, total) tasks so far."""
+        for sid, (_, total) in self.stages.items():
+            if sid not in active:
+                self.stages[sid] = (total, total)
+        self.stages.update(active)
+        done = sum(d for d, _ in self.stages.values())
+        return done, sum(t for _, t in self.stages.values())
 
 
 @contextmanager
@@ -47,13 +67,16 @@ def spark_progress(sc: SparkContext, label: str, enabled: bool = True):
     )
     task = progress.add_task(label, total=None)
     stop = threading.Event()
+    tally = TaskTally()
+    known = set(sc.statusTracker().getActiveStageIds())  # stages of earlier work still running
 
     def poll() -> None:
         while not stop.wait(0.5):
             try:
-                done, total = _task_counts(sc)
+                active = {k: v for k, v in _active_stages(sc).items() if k not in known}
             except Exception:  # the tracker is advisory; never break a run over it
                 continue
+            done, total = tally.update(active)
             if total:
                 progress.update(task, completed=done, total=total)
 

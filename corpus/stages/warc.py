@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from corpus.engine import fs
 from corpus.stages.base import Outside, StageContext, StageOutput, StageParams
@@ -47,6 +47,12 @@ class Params(StageParams):
     files_per_task: int = Field(default=1, ge=1)
     http_ok_only: bool = True
     """Remove responses whose HTTP status is not 2xx (redirects, errors)."""
+
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _one_path(cls, value: object) -> object:
+        """``paths: data/x.warc.gz`` means a list of one, as a single ``inputs:`` ref does."""
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _some_input(self) -> Params:

@@ -54,10 +54,11 @@ def load_model(path: str):
 def predict(texts: list[str], path: str) -> tuple[list[str], list[float]]:
     """Top-1 language code (``__label__`` stripped, as lid.176 names it: ISO 639-1 where one
     exists, else 639-3 or a wiki code) and its probability for each text. fastText reads one
-    line, so newlines become spaces."""
+    line, so newlines become spaces. fastText returns exp(log p) computed in float32, which
+    can come out a hair above 1.0: scores are clamped to [0, 1]."""
     if not texts:
         return [], []
     labels, probs = load_model(path).predict([t.replace("\n", " ") for t in texts], k=1)
     langs = [lab[0].removeprefix(_LABEL) if len(lab) else "unknown" for lab in labels]
-    scores = [float(p[0]) if len(p) else 0.0 for p in probs]
+    scores = [min(1.0, max(0.0, float(p[0]))) if len(p) else 0.0 for p in probs]
     return langs, scores

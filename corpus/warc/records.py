@@ -73,16 +73,27 @@ def record_id(source: str, key: str, offset: int, ordinal: int, url: str | None,
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _head(fh: IO[bytes], magic: bytes) -> bytes:
-    """The first bytes of the archive after decompression (``fh`` is rewound)."""
+def _head(fh: IO[bytes], magic: bytes) -> bytes | None:
+    """The first bytes of the archive after decompression (``fh`` is rewound); ``None`` when
+    the file is compressed and holds no bytes at all (e.g. ``gzip`` of an empty file), which is
+    the same fault as a 0-byte file."""
+    head: bytes | None
     if magic.startswith(_GZIP_MAGIC):
+        data = fh.read(1 << 16)
         try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(1 << 16), 256)
+            while data:  # members that end cleanly without a byte are skipped
+                z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                head = z.decompress(data, 256)
+                if head or not z.eof:
+                    break
+                data = z.unused_data
+            else:
+                head = None
         except zlib.error:
             head = b""
     elif magic == _LZ4_MAGIC:
         try:
-            head = lz4.frame.LZ4FrameFile(fh, "rb").read(256)
+            head = lz4.frame.LZ4FrameFile(fh, "rb").read(256) or None
         except (EOFError, RuntimeError):
             head = b""
     else:
@@ -190,8 +201,8 @@ class FileReader:
         except Exception as err:  # noqa: BLE001
             yield self._file_row("warc:unreadable_file", -1, err)
             return
-        if not magic:
-            yield self._file_row("warc:empty_file", 0)
+        if not magic or head is None:
+            yield self._file_row("warc:empty_file", 0, "no records")
             return
         if magic == _ZSTD_MAGIC:
             yield self._file_row("warc:unreadable_file", 0, "zstd-compressed archives are not supported")
