@@ -71,7 +71,7 @@ def resolve(pipeline: Pipeline, spec: StageSpec, base_dir: Path | None = None) -
     for o, field in outs:
         url = _absolute(o.path, base_dir)
         try:
-            fingerprint, files = _fingerprint(o, url)
+            fingerprint, files = _fingerprint(o, url, base_dir)
         except OSError as e:
             raise UserError(f"{where}: cannot read {url}: {e.strerror or e}") from None
         if fingerprint is None:
@@ -82,7 +82,7 @@ def resolve(pipeline: Pipeline, spec: StageSpec, base_dir: Path | None = None) -
         if o.ref is not None:
             entry["ref"] = o.ref
         if files is not None:
-            entry["files"] = [{**f, "path": _display(f["path"], base_dir)} for f in files]
+            entry["files"] = files
         entries.append(entry)
     return entries
 
@@ -117,8 +117,10 @@ def _changed_file(before: list[Entry] | None, now: list[Entry] | None) -> str | 
     return next((p for p in sorted(a.keys() | b.keys()) if a.get(p) != b.get(p)), None)
 
 
-def _fingerprint(o: Outside, url: str) -> tuple[str | None, list[Entry] | None]:
-    """``(fingerprint, matched files or None)``; fingerprint None when the thing is absent."""
+def _fingerprint(o: Outside, url: str, base_dir: Path) -> tuple[str | None, list[Entry] | None]:
+    """``(fingerprint, matched files or None)``; fingerprint None when the thing is absent.
+    Names inside fingerprints are relative (to ``base_dir``, or to a tree's root), so a moved
+    checkout with its output keeps them."""
     if o.kind == "file":
         if not fs.is_file(url):
             return None, None
@@ -128,7 +130,7 @@ def _fingerprint(o: Outside, url: str) -> tuple[str | None, list[Entry] | None]:
             return f"sha256:{fs.sha256(url)}", None
         return f"size:{size},mtime:{fs.mtime_token(url, info)}", None
     if o.kind == "glob":
-        files = _files(fs.match(url))
+        files = [{**f, "path": _display(f["path"], base_dir)} for f in _files(fs.match(url))]
         return (_digest(files), files) if files else (None, None)
     if o.kind == "tree":
         if not fs.is_dir(url):

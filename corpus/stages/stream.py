@@ -7,6 +7,8 @@ Row format (what the trainer reads):
   ``seq_len``. When the row is padded, the padding is the *last* entry: ``pad_len`` trailing
   ids equal to the tokenizer's pad id, to be masked from the loss;
 * ``pad_len int32`` — trailing padding (0 for ``truncate`` streams);
+* ``doc_ids list<string>`` — the document id of each non-padding ``doc_lens`` entry (a document
+  cut across rows has its id in each): the trainer holds documents out by id;
 * ``source string``, ``bucket string`` (null without a bucket column) — every row holds
   documents of one (source, bucket) group only, so per-source token counts are exact;
 * ``seq_id long`` — hash(seed, group, row): the row's deterministic position in the stream.
@@ -20,13 +22,19 @@ order; ``pack: best_fit`` = :func:`corpus.tokens.bestfit.pack`). Tokens then joi
 and rows are assembled in the JVM (slice, sort by offset, flatten), so no task ever holds a
 group's tokens and nothing is collected to the driver.
 
-Manifest metrics: tokenizer sha256/vocab/eos/pad ids, ``seq_len``, ``pack``, ``rows``,
+Manifest metrics: tokenizer path/sha256/vocab/eos/pad ids, ``seq_len``, ``pack``, ``rows``,
 ``tokens`` (document tokens in the stream, padding excluded), ``padding_rate``,
 ``truncation_rate`` (share of document repeats not wholly inside one row), ``tokens_dropped``
 (truncate tails), per group (``source`` or ``source/bucket``) docs, epochs requested vs
 realised (repeats per document, and per token), rows, tokens and truncation rate; after the
 write, ``tokens_per_source`` / ``tokens_per_group`` count ``len(input_ids)`` per row as
 DuckDB does (padding included) and ``padding_per_group`` the padding in them.
+
+With a ``mixture`` artifact input (a ``mixture`` stage; ``inputs: {input: mixture, mixture:
+mixture}`` and ``phase: phase1``) the epochs come from its ``mixture.json`` for that phase
+instead of ``epochs:`` — groups are its ``mixture_group`` column — and, when the documents
+carry the stage's ``mixture_repeats_<phase>`` column, each document is repeated exactly that
+many times (the mixture's systematic sample: realised epochs per group match the artifact).
 
 Shards are written by the runner's Arrow writer (pyarrow, pinned options, row groups cut by
 row bytes), so the same inputs and seed give byte-identical shards on any master.
@@ -50,8 +58,13 @@ from pydantic import Field, field_validator
 
 from corpus.engine.arrow_map import map_batches
 from corpus.errors import UserError
-from corpus.stages.base import StageContext, StageOutput, StageParams
+from corpus.stages.base import Role, StageContext, StageOutput, StageParams
 from corpus.tokens import bestfit, mixture, truncate
+
+INPUTS = {
+    "input": Role("dataset", many=True, help="tokenized documents (a tokenize or mixture stage)"),
+    "mixture": Role("artifact", required=False, help="a mixture stage: epochs per group and phase"),
+}
 
 
 class Params(StageParams):
@@ -70,6 +83,8 @@ class Params(StageParams):
     shard_tokens: int = Field(1 << 28, gt=0)
     row_group_bytes: int = Field(32 << 20, gt=0)
     """Parquet row-group size (uncompressed bytes): the unit a streaming reader fetches."""
+    phase: str | None = None
+    """With a ``mixture`` input: the pre-training phase whose epochs this stream realises."""
 
     @field_validator("epochs", mode="before")
     @classmethod
@@ -134,7 +149,7 @@ def plan_group(table: pa.Table, seq_len: int, pack: str) -> pa.Table:
 
 def _tokenizer_meta(ctx: StageContext) -> dict[str, Any]:
     """Tokenizer facts recorded by the upstream tokenize stage(s); all inputs must agree."""
-    metas = {ref: (m.get("metrics") or {}) for ref, m in ctx.input_manifests.items()}
+    metas = {ref: (m.get("metrics") or {}) for ref, m in ctx.input_manifests.items() if ref in ctx.inputs}
     missing = [ref for ref, m in metas.items() if "tokenizer_sha256" not in m]
     if missing or not metas:
         raise UserError(
@@ -144,7 +159,30 @@ def _tokenizer_meta(ctx: StageContext) -> dict[str, Any]:
     if len(shas) > 1:
         raise UserError(f"stage {ctx.name!r}: inputs were tokenized with different tokenizers {sorted(shas)}")
     first = next(iter(metas.values()))
-    return {k: first[k] for k in ("tokenizer_sha256", "vocab_size", "eos_id", "pad_id") if k in first}
+    keys = ("tokenizer", "tokenizer_sha256", "vocab_size", "eos_id", "pad_id")
+    return {k: first[k] for k in keys if k in first}
+
+
+def _with_mixture(ctx: StageContext, params: Params) -> tuple[Params, str | None]:
+    """Params with the epochs and group column of the ``mixture`` input's phase, and the
+    per-document repeats column; unchanged params (and no column) without a mixture."""
+    import json
+    from pathlib import Path
+
+    if not ctx.has("mixture"):
+        return params, None
+    path = Path(ctx.artifact("mixture")) / "mixture.json"
+    if not path.is_file():
+        raise UserError(f"stage {ctx.name!r}: input 'mixture' has no mixture.json ({path})")
+    doc = json.loads(path.read_text())
+    if params.epochs:
+        raise UserError(f"stage {ctx.name!r}: give `epochs:` or a mixture input, not both")
+    phases = doc["phases"]
+    if params.phase not in phases:
+        raise UserError(f"stage {ctx.name!r}: `phase` must be one of {sorted(phases)} (the mixture's phases)")
+    phase = phases[params.phase]
+    update = {"epochs": phase["epochs"], "bucket_column": doc["group_column"], "default_epochs": 0.0}
+    return params.model_copy(update=update), phase["repeats_column"]
 
 
 def _label(source: str, bucket: str | None) -> str:
@@ -156,12 +194,19 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql import functions as F
 
     meta = _tokenizer_meta(ctx)
+    params, repeats_column = _with_mixture(ctx, params)
     frames = []
     for df in ctx.inputs.values():
         bucket = F.col(params.bucket_column) if params.bucket_column in df.columns else F.lit(None)
+        repeats = F.col(repeats_column) if repeats_column in df.columns else F.lit(None)
         frames.append(
             df.where(F.col("n_tokens") > 0).select(
-                "id", "source", bucket.cast("string").alias("bucket"), "n_tokens", "input_ids"
+                "id",
+                "source",
+                bucket.cast("string").alias("bucket"),
+                "n_tokens",
+                "input_ids",
+                repeats.cast("double").alias("repeats"),
             )
         )
     docs = functools.reduce(lambda a, b: a.unionByName(b), frames)
@@ -211,7 +256,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         "id",
         "n_tokens",
         lookup("g").cast("int").alias("g"),
-        lookup("epochs").cast("double").alias("epochs"),
+        F.coalesce(F.col("repeats"), lookup("epochs").cast("double")).alias("epochs"),
         lookup("n_sub").cast("int").alias("n_sub"),
     )
     units = map_batches(
@@ -323,9 +368,9 @@ def _assemble(plan, docs, info, params: Params, pad_id: int, seed: int):
         "g",
         "sub",
         "row",
-        F.struct("pos", "len", F.slice("input_ids", F.col("start") + 1, F.col("len")).alias("ids")).alias(
-            "p"
-        ),
+        F.struct(
+            "pos", "len", F.slice("input_ids", F.col("start") + 1, F.col("len")).alias("ids"), F.col("id")
+        ).alias("p"),
     )
     packed = seg.groupBy("g", "sub", "row").agg(F.sort_array(F.collect_list("p")).alias("ps"))
     ids = F.flatten(F.col("ps.ids"))
@@ -337,6 +382,7 @@ def _assemble(plan, docs, info, params: Params, pad_id: int, seed: int):
         F.when(pad > 0, F.concat(ids, F.array_repeat(F.lit(pad_id), pad))).otherwise(ids).alias("input_ids"),
         F.when(pad > 0, F.concat(F.col("ps.len"), F.array(pad))).otherwise(F.col("ps.len")).alias("doc_lens"),
         pad.cast("int").alias("pad_len"),
+        F.col("ps.id").alias("doc_ids"),
         source[F.col("g")].alias("source"),
         bucket[F.col("g")].alias("bucket"),
     )

@@ -194,3 +194,15 @@ def test_stage_declarations(tmp_path):
     (tmp_path / "m" / "modules.json").write_text("[]")
     sem = resolve(tmp_path, "semdedup", model="m", inputs=["x/docs"])
     assert [(e["path"], e["kind"]) for e in sem] == [("m", "tree")]
+
+
+def test_a_moved_checkout_keeps_its_fingerprints(tmp_path, monkeypatch):
+    monkeypatch.setitem(stages.KINDS, "outside_probe", __name__)
+    (tmp_path / "a" / "data" / "m").mkdir(parents=True)
+    (tmp_path / "a" / "data" / "x.warc.gz").write_bytes(b"x")
+    (tmp_path / "a" / "data" / "m" / "config.json").write_text("{}")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # copy2 keeps mtimes
+    for what, path in (("glob", "data/*.gz"), ("tree", "data/m"), ("file", "data/x.warc.gz")):
+        here = resolve(tmp_path / "a", "outside_probe", path=path, what=what)
+        moved = resolve(tmp_path / "b", "outside_probe", path=path, what=what)
+        assert here == moved, what
