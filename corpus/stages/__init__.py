@@ -18,6 +18,10 @@ KINDS: dict[str, str] = {
     "stream": "corpus.stages.stream",
     "dataset": "corpus.stages.dataset",
     "annotate": "corpus.stages.annotate",
+    "train_classifier": "corpus.stages.train_classifier",
+    "score": "corpus.stages.score",
+    "bucket": "corpus.stages.bucket",
+    "mixture": "corpus.stages.mixture",
 }
 
 
