@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/sample/sample.warc.gz
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench lint sample train-demo train-full-lengths clean
+.PHONY: setup demo test test-fast bench lint sample train-demo train-full-lengths clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ demo: sample
 
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Unit tests only: no Spark (tests using the spark/spark_cluster fixtures are marked `spark`
+# by tests/conftest.py) and nothing marked `slow`; under two minutes on 2 cores.
+test-fast: setup
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -m "not spark and not slow" $(PYTEST_ARGS)
 
 # Side-by-side benchmarks (ours, the peer's, the ratio). train_full_lengths is opt-in
 # (make train-full-lengths); bench/gpu_train.sh is for a GPU machine.

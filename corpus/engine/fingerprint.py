@@ -67,6 +67,8 @@ def resolve(pipeline: Pipeline, spec: StageSpec, base_dir: Path | None = None) -
         outs = declared(spec, base_dir)
     except UserError as e:
         raise UserError(f"{where}: {e}") from None
+    except OSError as e:  # e.g. a list file that exists but cannot be read
+        raise UserError(f"{where}: cannot read {e.filename or 'an input file'}: {e.strerror or e}") from None
     entries = []
     for o, field in outs:
         url = _absolute(o.path, base_dir)
@@ -195,16 +197,18 @@ def _display(url: str, base_dir: Path) -> str:
     return url if rel.startswith("..") else Path(rel).as_posix()
 
 
-def _field_of(spec: StageSpec, o: Outside) -> str | None:
-    """The parameter whose value names ``o``: equal to its path, else a folder above it."""
-    values = spec.params.model_dump()
+def _field_of(spec: StageSpec, o: Outside, base_dir: Path) -> tuple[str, str] | None:
+    """``(parameter, value)`` of the parameter naming ``o``: its value is ``o``'s path (as
+    written or resolved against ``base_dir``), else a folder above it."""
+    target = _absolute(o.path, base_dir)
     for exact in (True, False):
-        for name, value in values.items():
+        for name, value in spec.params.model_dump().items():
             for v in value if isinstance(value, list) else [value]:
                 if not isinstance(v, str) or not v:
                     continue
-                if o.path == v if exact else o.path.startswith(v.rstrip("/") + "/"):
-                    return name
+                full = _absolute(v, base_dir)
+                if target == full if exact else target.startswith(full.rstrip("/") + "/"):
+                    return name, v
     return None
 
 
@@ -219,15 +223,15 @@ def _missing_line(
 ) -> str:
     """One line: what was not found, the field and path tried, and how to fix it."""
     hints = []
-    name = field or _field_of(spec, o)
-    if name is not None:
-        label = f"field {name!r}"
-        if "://" not in o.path and not os.path.isabs(o.path):
+    named = (field, o.path) if field else _field_of(spec, o, base_dir)
+    if named is not None:
+        label = f"field {named[0]!r}"
+        if "://" not in named[1] and not os.path.isabs(named[1]):
             hints.append(f"relative paths resolve against the working directory {base_dir}")
     else:  # not named by a parameter: an entry of a list file the stage reads (warc's manifest)
-        lists = [(x, _field_of(spec, x)) for x, _ in outs if x.kind == "file" and x is not o]
+        lists = [(x, _field_of(spec, x, base_dir)) for x, _ in outs if x.kind == "file" and x is not o]
         lists = [(x, f) for x, f in lists if f is not None]
-        label = f"field {lists[0][1]!r} (an entry of {lists[0][0].path})" if lists else "input"
+        label = f"field {lists[0][1][0]!r} (an entry of {lists[0][0].path})" if lists else "input"
         if lists:
             hints.append("relative entries resolve against the list file's folder")
     what = {
