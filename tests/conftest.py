@@ -49,10 +49,11 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def spark_cluster(tmp_path_factory):
-    """Master URL of a real standalone Spark cluster (master + one worker on 127.0.0.1)."""
+    """Master URL of a real standalone Spark cluster on 127.0.0.1: a master and two workers of
+    one core each, so an application's tasks run in two executor JVMs (a ``tests.cluster.Cluster``)."""
     from tests.cluster import standalone_cluster
 
-    with standalone_cluster(tmp_path_factory.mktemp("spark-cluster")) as url:
+    with standalone_cluster(tmp_path_factory.mktemp("spark-cluster"), workers=2, cores=1) as url:
         yield url
 
 

@@ -16,7 +16,11 @@ from corpus.errors import UserError
 
 
 def committed_stages(output: str) -> list[dict[str, Any]]:
-    """Manifests of the committed stages under ``output``, in the order they finished."""
+    """Manifests of the committed stages under ``output``, in the order they finished.
+
+    Raises UserError when ``output`` is missing or holds no committed stage."""
+    if not fs.exists(output):
+        raise UserError(f"{output}: no such output folder")
     ms = [
         read_manifest(fs.join(output, n))
         for n in fs.listdir(output)

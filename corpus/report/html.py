@@ -49,7 +49,7 @@ def table(
 ) -> str:
     """A table; ``rows`` cells are pre-escaped HTML strings or plain values (escaped here).
     A row may be ``(attrs, cells)`` to put ``data-*`` attributes on its ``<tr>``."""
-    head = "".join(f'<th class="{"n" if i in numeric else ""}">{e(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(f"<th{_num(i, numeric)}>{e(h)}</th>" for i, h in enumerate(headers))
     body = []
     for row in rows:
         attrs = ""
@@ -59,9 +59,13 @@ def table(
         cells = []
         for i, c in enumerate(row):
             content = c.html if isinstance(c, Raw) else e(c)
-            cells.append(f'<td class="{"n" if i in numeric else ""}">{content}</td>')
+            cells.append(f"<td{_num(i, numeric)}>{content}</td>")
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     return f'<table class="{e(cls)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _num(i: int, numeric: Sequence[int]) -> str:
+    return ' class="n"' if i in numeric else ""
 
 
 class Raw:

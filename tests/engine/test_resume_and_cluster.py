@@ -1,5 +1,5 @@
-"""Kill -9 in the middle of a run, rerun, get the same rows; a real standalone cluster writes
-the same rows as local mode."""
+"""Kill -9 in the middle of a run, rerun, get the same rows. (A real standalone cluster writing
+the same rows as local mode: tests/engine/test_spark_submit.py, through spark-submit.)"""
 
 from __future__ import annotations
 
@@ -44,15 +44,3 @@ def test_sigkill_then_resume_equals_uninterrupted(web_reference, sample_warc, tm
     assert read_manifest(str(out / "warc")) == warc_before, "a committed stage was recomputed"
     assert not [p for p in out.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     assert final_rows(out) == final_rows(ref_out)
-
-
-def test_standalone_cluster_writes_the_same_rows(web_reference, sample_warc, spark_cluster, tmp_path):
-    _, ref_out = web_reference
-    out = tmp_path / "out"
-    yaml_path = web_pipeline(tmp_path, sample_warc, out)
-    proc = _corpus_run(yaml_path, "--master", spark_cluster)
-    log = proc.communicate(timeout=900)[0].decode()
-    assert proc.returncode == 0, log[-3000:]
-    assert read_manifest(str(out / FINAL))["engine"]["master"] == spark_cluster
-    rows = final_rows(out)
-    assert rows and rows == final_rows(ref_out)
