@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from corpus.engine import fs
 from corpus.engine.arrow_map import arrow_schema
+from corpus.engine.manifest import REASON_GROUP
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 KEPT, REMOVED_PART = "kept", "removed"
 RESULT_SCHEMA = "partition int, part string, file string, reason string, rows long"
 """One row per written file and reason group (``reason`` null for kept files)."""
-REASON_GROUP = r"^(.*_of):.*$"
-"""Reasons are counted by group, as the manifest does: ``duplicate_of:<id>`` -> ``duplicate_of``."""
 BATCH_BYTES = 64 << 20
 """Arrow batches handed from the JVM to the writer are capped at this size (long rows)."""
 

@@ -16,7 +16,10 @@ from corpus.stages.base import ARTIFACTS
 MANIFEST = "_manifest.json"
 REMOVED = "_removed"
 SHARD_RE = re.compile(r"^part-\d{5}\.parquet$")
-_ID_TAIL = re.compile(r"^(.*_of):.*$")
+REASON_GROUP = r"^(.*_of):.*$"
+"""Reasons are counted by group: ``minhash_duplicate_of:<id>`` -> ``minhash_duplicate_of``
+(the one rule: the writer, ``inspect`` and the report all group with it)."""
+_REASON_GROUP_RE = re.compile(REASON_GROUP)
 
 
 def manifest_path(dataset: str) -> str:
@@ -47,7 +50,7 @@ def config_hash(payload: dict[str, Any]) -> str:
 
 def reason_group(reason: str) -> str:
     """Group per-row reasons for counting: ``duplicate_of:<id>`` -> ``duplicate_of``."""
-    m = _ID_TAIL.match(reason)
+    m = _REASON_GROUP_RE.match(reason)
     return m.group(1) if m else reason
 
 

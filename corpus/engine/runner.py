@@ -1,4 +1,5 @@
-"""Run a pipeline's stages: plan (skip what is committed and unchanged), run, write, commit.
+"""Run a pipeline's stages: plan (:mod:`~corpus.engine.plan`), run, write (:mod:`~corpus.engine.write`),
+commit (:mod:`~corpus.engine.commit`).
 
 Each stage writes into ``<output>/.<stage>.tmp-<uuid>/`` and is renamed into place with its
 manifest written last, so a killed run leaves either the previous committed dataset or
@@ -7,8 +8,6 @@ nothing at ``<output>/<stage>/`` — never a half-written one that a later stage
 
 from __future__ import annotations
 
-import math
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,24 +15,22 @@ from typing import TYPE_CHECKING, Any
 import corpus
 from corpus import stages
 from corpus.engine import fs
+from corpus.engine.commit import clean_stale, commit_artifacts, staging_folder, swap_into_place
 from corpus.engine.manifest import (
-    REMOVED,
-    SHARD_RE,
     manifest_sha256,
     read_manifest,
-    shard_entries,
     write_manifest,
 )
 from corpus.engine.plan import PlanItem, check_writable, plan, skipped_result
 from corpus.engine.progress import Timer, spark_progress
+from corpus.engine.write import write_output
 from corpus.errors import UserError
 from corpus.spec import Pipeline, StageSpec, is_dataset_path
-from corpus.stages.base import ARTIFACTS, REASON, Binding, StageContext, StageOutput
+from corpus.stages.base import Binding, StageContext, StageOutput
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-DEFAULT_ROWS_PER_SHARD = 20_000
 CACHE = "_cache"
 """``<output>/_cache/<stage>/``: a stage's paid or slow work, kept across killed runs."""
 
@@ -88,7 +85,7 @@ def run_stage(
     """Run one stage and commit its dataset; returns the manifest written."""
     spec = item.spec
     final = fs.join(output, spec.name)
-    _clean_stale(output, spec.name)
+    clean_stale(output, spec.name)
     bindings, recorded = _bind_inputs(spec, item.inputs)
     datasets = [b for b in bindings if b.kind == "dataset"]
     keyed = {(b.ref if spec.roles[b.role].many else b.role): b for b in bindings}
@@ -96,7 +93,7 @@ def run_stage(
     dataset_manifests = {k: b.manifest for k, b in keyed.items() if b.kind == "dataset"}
 
     started, timer = _now(), Timer()
-    tmp = fs.join(output, f".{spec.name}.tmp-{uuid.uuid4().hex[:12]}")
+    tmp = staging_folder(output, spec.name)
     artifacts_tmp = tmp + ".artifacts"  # moved under tmp after the rows: Spark's writer clears tmp
     ctx = StageContext(
         spark=spark,
@@ -128,7 +125,7 @@ def run_stage(
                 metrics.update(out.after_write(written))
             if out.retry_column:
                 counts["transient_failures"] = written.where(written[out.retry_column].isNotNull()).count()
-    artifacts = _commit_artifacts(artifacts_tmp, tmp)
+    artifacts = commit_artifacts(artifacts_tmp, tmp)
 
     rows_in = _rows_in(out, dataset_manifests, counts)
     balanced = out.balanced and out.rows is not None
@@ -160,7 +157,7 @@ def run_stage(
         "metrics": metrics,
     }
     write_manifest(tmp, manifest)
-    _swap_into_place(tmp, final, output, spec.name)
+    swap_into_place(tmp, final, output, spec.name)
     return manifest
 
 
@@ -192,25 +189,6 @@ def _bind_inputs(
     return bindings, recorded
 
 
-def _commit_artifacts(staged: str, tmp: str) -> list[dict[str, Any]]:
-    """Move the stage's artifact files under ``tmp/artifacts`` (committed by the stage's
-    rename) and list them with size and sha256; no folder when the stage wrote none."""
-    files = fs.walk_files(staged)
-    if not files:
-        fs.remove(staged)
-        return []
-    target = fs.join(tmp, ARTIFACTS)
-    fs.rename(staged, target)
-    return [
-        {
-            "file": f"{ARTIFACTS}/{rel}",
-            "bytes": fs.size(fs.join(target, rel)),
-            "sha256": fs.sha256(fs.join(target, rel)),
-        }
-        for rel in files
-    ]
-
-
 def _rows_in(
     out: StageOutput, manifests: dict[str, dict[str, Any]], counts: dict[str, Any] | None
 ) -> int | None:
@@ -221,151 +199,6 @@ def _rows_in(
     if manifests:
         return sum(m["rows_kept"] for m in manifests.values())
     return None if counts is None else counts["rows_kept"] + counts["rows_removed"]
-
-
-def write_output(out: StageOutput, folder: str, rows_hint: int | None = None) -> dict[str, Any]:
-    """Write kept rows to ``folder`` and removed ones to ``folder/_removed``; return the
-    counts, shard list and schema for the manifest. ``rows_hint`` (rows in, when known) lets
-    the Arrow writer size shards without a counting pass."""
-    if REASON not in out.rows.columns and out.balanced:
-        raise RuntimeError(f"a balanced stage must return a {REASON!r} column")
-    if out.writer == "arrow":
-        return _write_output_arrow(out, folder, rows_hint)
-    if out.keep_partitions:
-        raise RuntimeError("keep_partitions needs the Arrow writer (writer='arrow')")
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    rows = out.rows
-    has_reason = REASON in rows.columns
-    rows = rows.persist(StorageLevel.DISK_ONLY)
-    try:
-        removed_by_reason: dict[str, int] = {}
-        if has_reason:
-            group = F.regexp_replace(F.col(REASON), r"^(.*_of):.*$", "$1")
-            kept = 0
-            for r in rows.groupBy(group.alias("g")).count().collect():
-                if r["g"] is None:
-                    kept = r["count"]
-                else:
-                    removed_by_reason[r["g"]] = r["count"]
-            kept_df = rows.filter(F.col(REASON).isNull()).drop(REASON)
-            removed_df = rows.filter(F.col(REASON).isNotNull()).withColumnRenamed(REASON, "reason")
-        else:
-            kept = rows.count()
-            kept_df, removed_df = rows, None
-        removed = sum(removed_by_reason.values())
-
-        shards = out.shards or max(1, math.ceil(kept / DEFAULT_ROWS_PER_SHARD))
-        part_by = [c for c in out.partition_by if c in kept_df.columns]
-        sort_by = [c for c in out.sort_by if c in kept_df.columns]
-        kept_sorted = kept_df.repartition(shards, *part_by) if part_by else kept_df.repartition(shards)
-        _write(
-            kept_sorted.sortWithinPartitions(*sort_by) if sort_by else kept_sorted, folder, out.write_options
-        )
-        if removed_df is not None and removed:
-            rshards = max(1, math.ceil(removed / DEFAULT_ROWS_PER_SHARD))
-            rpart = (
-                removed_df.repartition(rshards, "id")
-                if "id" in removed_df.columns
-                else removed_df.coalesce(rshards)
-            )
-            _write(
-                rpart.sortWithinPartitions("id") if "id" in removed_df.columns else rpart,
-                fs.join(folder, REMOVED),
-                {},
-            )
-        schema = kept_df.schema.jsonValue()
-    finally:
-        rows.unpersist()
-    return {
-        "rows_kept": kept,
-        "rows_removed": removed,
-        "removed_by_reason": dict(sorted(removed_by_reason.items())),
-        "schema": schema,
-        "shards": shard_entries(folder),
-        "removed_shards": shard_entries(fs.join(folder, REMOVED)),
-    }
-
-
-def _write_output_arrow(out: StageOutput, folder: str, rows_hint: int | None) -> dict[str, Any]:
-    """The Arrow writer's path (:mod:`corpus.engine.arrow_write`): all rows hash-partitioned
-    and sorted once, each task writing its kept and its removed shard, so the stage's rows
-    are computed once. Shard count: ``out.shards``, else from ``rows_hint``, else counted;
-    with ``out.keep_partitions`` the rows' own partitions are the shards."""
-    from corpus.engine import arrow_write
-
-    rows = out.rows
-    reason = REASON if REASON in rows.columns else None
-    df = rows if out.keep_partitions else _partitioned(out, rows_hint)
-    removed_folder = fs.join(folder, REMOVED)
-    written = arrow_write.write_partitions(df, folder, removed_folder, out.row_group_bytes, reason)
-    kept_df = rows.drop(reason) if reason else rows
-    for part, target in ((arrow_write.KEPT, folder), (arrow_write.REMOVED_PART, removed_folder)):
-        files = sorted({(w["partition"], w["file"]) for w in written if w["part"] == part})
-        for i, (_, name) in enumerate(files):
-            fs.rename(fs.join(target, name), fs.join(target, f"part-{i:05d}.parquet"))
-        for name in fs.listdir(target):  # attempts of failed or speculative tasks
-            if not SHARD_RE.match(name) and name != REMOVED:
-                fs.remove(fs.join(target, name))
-    if not any(w["part"] == arrow_write.KEPT for w in written):
-        schema = arrow_write.arrow_schema(kept_df.schema)
-        arrow_write.write_empty(schema, fs.join(folder, "part-00000.parquet"))
-    removed_by_reason: dict[str, int] = {}
-    for w in written:
-        if w["part"] == arrow_write.REMOVED_PART:
-            removed_by_reason[w["reason"]] = removed_by_reason.get(w["reason"], 0) + w["rows"]
-    return {
-        "rows_kept": sum(w["rows"] for w in written if w["part"] == arrow_write.KEPT),
-        "rows_removed": sum(removed_by_reason.values()),
-        "removed_by_reason": dict(sorted(removed_by_reason.items())),
-        "schema": kept_df.schema.jsonValue(),
-        "shards": shard_entries(folder),
-        "removed_shards": shard_entries(removed_folder),
-    }
-
-
-def _partitioned(out: StageOutput, rows_hint: int | None) -> DataFrame:
-    """``out.rows`` hash-partitioned into shards and sorted within each."""
-    rows = out.rows
-    shards = out.shards
-    if shards is None:
-        n = rows_hint if rows_hint is not None else rows.count()
-        shards = max(1, math.ceil(n / DEFAULT_ROWS_PER_SHARD))
-    part_by = [c for c in out.partition_by if c in rows.columns]
-    sort_by = [c for c in out.sort_by if c in rows.columns]
-    df = rows.repartition(shards, *part_by) if part_by else rows.repartition(shards)
-    return df.sortWithinPartitions(*sort_by) if sort_by else df
-
-
-def _write(df: DataFrame, folder: str, options: dict[str, str]) -> None:
-    """Write Parquet (zstd) and rename Spark's files to ``part-NNNNN.parquet`` in partition
-    order, dropping ``_SUCCESS`` and checksum files."""
-    writer = df.write.mode("overwrite").option("compression", "zstd")
-    for k, v in options.items():
-        writer = writer.option(k, v)
-    writer.parquet(fs.spark_path(folder))
-    names = [n for n in fs.listdir(folder) if n.startswith("part-") and n.endswith(".parquet")]
-    for i, name in enumerate(sorted(names)):
-        fs.rename(fs.join(folder, name), fs.join(folder, f"part-{i:05d}.parquet"))
-    for name in fs.listdir(folder):
-        if not SHARD_RE.match(name) and name != REMOVED:
-            fs.remove(fs.join(folder, name))
-
-
-def _swap_into_place(tmp: str, final: str, output: str, name: str) -> None:
-    old = fs.join(output, f".{name}.old-{uuid.uuid4().hex[:12]}")
-    if fs.exists(final):
-        fs.rename(final, old)
-    fs.rename(tmp, final)
-    fs.remove(old)
-
-
-def _clean_stale(output: str, name: str) -> None:
-    """Remove leftovers of an interrupted run of this stage (tmp and old folders)."""
-    for entry in fs.listdir(output):
-        if entry.startswith((f".{name}.tmp-", f".{name}.old-")):
-            fs.remove(fs.join(output, entry))
 
 
 def run_stage_for_test(

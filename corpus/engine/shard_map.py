@@ -5,7 +5,7 @@ committed dataset — the runner already split it by id hash and sorted each sha
 output can keep that split: output shard i holds input shard i's rows in the same order, on
 any master. Spark's Parquet reader packs and splits files by size and core count, so the
 shards are read here with pyarrow instead, one task per shard, in manifest order. With the
-runner's Arrow writer (``StageOutput(writer="arrow", keep_partitions=True)``) the rows then
+runner's writer (``StageOutput(keep_partitions=True)``) the rows then
 never leave Python workers except once through the JVM: no shuffle, no sort, no persist.
 """
 

@@ -187,18 +187,12 @@ class StageOutput:
     """Fixed number of output shards (hash-partitioned); None lets the runner choose."""
     partition_by: tuple[str, ...] = ("id",)
     """Columns the runner hash-partitions kept rows by when it reshuffles into ``shards``."""
-    write_options: dict[str, str] = field(default_factory=dict)
-    """Extra Parquet writer options (e.g. ``{"parquet.block.size": str(32 << 20)}`` for
-    row groups sized for streaming); Spark writer only."""
-    writer: Literal["spark", "arrow"] = "spark"
-    """``arrow``: shards written by pyarrow on the executors with pinned options, so the same
-    rows give the same bytes on any master (Spark's footers vary between JVMs)."""
     row_group_bytes: int = 128 << 20
-    """Arrow writer: uncompressed bytes per row group (cut by row, not by batch)."""
+    """Uncompressed bytes per Parquet row group (cut by row, not by batch)."""
     retry_column: str | None = None
     """Kept rows with a non-null value in this column failed transiently (an HTTP error ...):
     the manifest counts them as ``transient_failures`` and the next run reruns the stage."""
     keep_partitions: bool = False
-    """Arrow writer: ``rows`` are already split and ordered deterministically (one partition
+    """``rows`` are already split and ordered deterministically (one partition
     per input shard, see :mod:`corpus.engine.shard_map`): partition i becomes shard i, with
     no shuffle or sort (``shards``, ``partition_by`` and ``sort_by`` are then unused)."""

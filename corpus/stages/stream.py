@@ -306,7 +306,6 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         sort_by=("seq_id",),
         partition_by=("seq_id",),
         shards=shards,
-        writer="arrow",
         row_group_bytes=params.row_group_bytes,
     )
 

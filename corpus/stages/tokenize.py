@@ -213,7 +213,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     if trained is not None:
         metrics["tokenizer_trained_on_docs"] = trained
     return StageOutput(
-        rows=rows, metrics=metrics, after_write=after_write, writer="arrow", keep_partitions=files is not None
+        rows=rows, metrics=metrics, after_write=after_write, keep_partitions=files is not None
     )
 
 

@@ -34,7 +34,7 @@ def _write(spark, rows, folder, batch_rows: int, partitions: int) -> dict:
     df = spark.createDataFrame(rows, f"id string, ids array<int>, {REASON} string").repartition(partitions)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
     try:
-        out = StageOutput(rows=df, writer="arrow", shards=3, row_group_bytes=2048)
+        out = StageOutput(rows=df, shards=3, row_group_bytes=2048)
         counts = write_output(out, str(folder))
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
