@@ -15,6 +15,7 @@ setup: $(STAMP)
 # so fasttext-community stays the one fastText build (it also trains reliably).
 $(STAMP): pyproject.toml
 	@bash scripts/check_java.sh
+	@bash scripts/check_chromium.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
@@ -30,6 +31,15 @@ demo: sample
 	@echo
 	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/semdedup"
 	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/semdedup/*.parquet' group by 1 order by 2 desc\\\"))\""
+	@$(MAKE) --no-print-directory report
+
+# One self-contained HTML page of out/web (plus the demo token streams and training run when
+# `make train-demo` made them); ends with the line `report: out/web/report.html`.
+report: setup
+	@test -f out/web/warc/_manifest.json || { echo "error: no out/web yet: run 'make demo' first" >&2; exit 2; }
+	$(BIN)/corpus report out/web $$(test -d out/tokens_demo && echo out/tokens_demo) \
+		$$(test -f out/train/demo/metrics.jsonl && echo --train out/train/demo)
+	@echo "open it: xdg-open out/web/report.html   (or: $(BIN)/corpus report out/web --open)"
 
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q $(PYTEST_ARGS)
