@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from corpus.engine import fs
-from corpus.engine.manifest import REMOVED, SHARD_RE, read_manifest
-from corpus.errors import UserError
+from corpus.engine.manifest import REASON_GROUP, REMOVED, SHARD_RE, read_manifest
+from corpus.errors import UserError, first_line
 
 TEXT_PREVIEW = 120
 
@@ -29,6 +29,17 @@ def connect(dataset: str):
     if rem is not None:
         con.execute(f"create view removed as select * from read_parquet('{rem}')")
     return con
+
+
+def _user_sql(con, sql: str) -> Table:
+    """The result of ``--sql`` as a table; a query DuckDB rejects (syntax, unknown column or
+    table, type) is the user's to fix: :class:`UserError` with DuckDB's first line."""
+    import duckdb
+
+    try:
+        return _table(con, sql, sql)
+    except duckdb.Error as e:
+        raise UserError(f"--sql: {first_line(e)} (views: data, removed)") from None
 
 
 def _table(con, sql: str, title: str) -> Table:
@@ -57,6 +68,17 @@ def _artifacts_table(m: dict) -> Table:
 
 
 def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, console: Console) -> None:
+    """Print a dataset's summary (or the ``sql`` result). A shard DuckDB cannot read is
+    :class:`UserError` naming the file (DuckDB's first line)."""
+    import duckdb
+
+    try:
+        _inspect(dataset, sql, limit, removed, console)
+    except (duckdb.IOException, duckdb.InvalidInputException) as e:
+        raise UserError(f"{dataset}: DuckDB cannot read its shards: {first_line(e)}") from None
+
+
+def _inspect(dataset: str, sql: str | None, limit: int, removed: bool, console: Console) -> None:
     if not fs.exists(dataset):
         raise UserError(f"{dataset}: no such dataset folder")
     m = read_manifest(dataset)
@@ -66,7 +88,7 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
             return
     con = connect(dataset)
     if sql:
-        console.print(_table(con, sql, sql))
+        console.print(_user_sql(con, sql))
         return
     if m:
         console.print(
@@ -82,7 +104,7 @@ def inspect_dataset(dataset: str, sql: str | None, limit: int, removed: bool, co
         console.print(
             _table(
                 con,
-                "select regexp_replace(reason, '^(.*_of):.*$', '\\1') as reason, count(*) as rows "
+                f"select regexp_replace(reason, '{REASON_GROUP}', '\\1') as reason, count(*) as rows "
                 "from removed group by 1 order by 2 desc limit 20",
                 "removed by reason",
             )
