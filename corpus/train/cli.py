@@ -28,7 +28,11 @@ class _RunByDefault(TyperGroup):
 
 train_app = typer.Typer(
     cls=_RunByDefault,
-    help="Train the GLM-4.5-shaped MoE on token streams, or export a checkpoint to transformers.",
+    help="Train the GLM-4.5-shaped MoE on token streams, or export a checkpoint to transformers.\n\n"
+    "\b\nExamples:\n"
+    "  corpus train pipelines/train.yaml              train (short for: corpus train run CONFIG)\n"
+    "  corpus train pipelines/train.yaml -o out/x     ... into another run folder\n"
+    "  corpus train export out/train/demo --hf hf/    newest checkpoint -> transformers folder",
     no_args_is_help=True,
 )
 
@@ -72,6 +76,7 @@ def export(
     import torch
 
     from corpus.train import checkpoint
+    from corpus.train.data import StreamError, stream_tokenizer
     from corpus.train.hf_export import export_hf
     from corpus.train.model import ModelConfig
 
@@ -83,5 +88,13 @@ def export(
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from e
     cfg = ModelConfig.from_dict(meta["model_config"])
-    out = export_hf(tensors["model"], cfg, hf, dtype=torch.bfloat16 if bf16 else None)
-    err.print(f"exported {path} (step {meta['state']['step']}, RoPE theta {cfg.rope_theta:g}) to {out}")
+    streams = [f for s in meta.get("train_config", {}).get("stages", []) for f in s.get("streams", [])]
+    try:
+        tokenizer = stream_tokenizer(streams) if streams else None
+    except StreamError:  # the streams are gone: weights only
+        tokenizer = None
+    out = export_hf(tensors["model"], cfg, hf, dtype=torch.bfloat16 if bf16 else None, tokenizer=tokenizer)
+    with_tok = f", tokenizer {tokenizer}" if tokenizer else " (no tokenizer: the run's streams name none)"
+    err.print(
+        f"exported {path} (step {meta['state']['step']}, RoPE theta {cfg.rope_theta:g}) to {out}{with_tok}"
+    )

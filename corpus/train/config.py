@@ -1,8 +1,13 @@
 """The train YAML schema (pydantic, unknown keys rejected): what ``corpus train FILE.yaml`` reads.
 
-Every token milestone of the GLM-4.5 recipe (batch warmup over 500B of 23T tokens, bias rate
-and MTP weight switching at 15T) is a *fraction of the planned total*, so a tiny run keeps
-the recipe's shape. The planned total is the sum of the stage token budgets.
+Every token milestone of the GLM-4.5 recipe — batch warmup over the first 500B tokens, bias
+rate 0.001 -> 0 and MTP weight 0.3 -> 0.1 at 15T — is a *fraction*, so a tiny run keeps the
+recipe's shape. The report counts those milestones within its 23T pre-training tokens, so by
+default (``milestones.basis: pretrain``) a fraction is of the **pre-training** tokens: the sum of
+the budgets of the stages with ``phase: pretrain`` (15/23 and 500/23000 then reproduce 15T and
+500B exactly, whatever mid-training adds). ``basis: total`` measures them against every stage.
+The LR warmup and the one cosine span the whole table (GLM-4.5 decays to its minimum "by the
+end of mid-training").
 """
 
 from __future__ import annotations
@@ -30,6 +35,15 @@ class RunCfg(_Strict):
         gt=0,
         description="torch intra-op threads per process (1 avoids thrashing on a busy small machine)",
     )
+    activation_checkpointing: bool = Field(
+        False, description="recompute each decoder block in backward (less memory, ~1/3 more compute)"
+    )
+    compile: bool = Field(False, description="torch.compile each decoder block (see the README figures)")
+    peak_tflops: float | None = Field(
+        None,
+        gt=0,
+        description="dense bf16 peak of one device for MFU; default: known CUDA devices, none on CPU",
+    )
 
 
 class StageCfg(_Strict):
@@ -42,6 +56,9 @@ class StageCfg(_Strict):
     streams: list[str] = Field(min_length=1, description="token-stream folders; their rows are pooled")
     packing: Literal["truncate", "best_fit"] = Field(
         "truncate", description="how the streams were built (recorded; the streams are checked)"
+    )
+    phase: Literal["pretrain", "midtrain"] = Field(
+        "pretrain", description="pre-training stages come first; milestones count their tokens"
     )
 
 
@@ -96,6 +113,25 @@ class DataCfg(_Strict):
     )
 
 
+class MilestonesCfg(_Strict):
+    basis: Literal["pretrain", "total"] = Field(
+        "pretrain",
+        description="what batch.warmup_frac, balance.bias_until_frac and mtp.switch_frac are fractions "
+        "of: the pre-training stages' tokens (GLM-4.5's 15T / 500B of 23T) or all stages'",
+    )
+
+
+class EvalCfg(_Strict):
+    holdout: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of documents held out by id hash (needs streams with doc_ids); 0 = no eval",
+    )
+    every_steps: int = Field(50, gt=0, description="also at the end of every stage")
+    rows: int = Field(64, gt=0, description="validation rows per stage (the first ones in stream order)")
+
+
 class CheckpointCfg(_Strict):
     every_steps: int = Field(100, gt=0)
     keep_last: int = Field(3, gt=0)
@@ -107,26 +143,60 @@ class LogCfg(_Strict):
 
 class TrainConfig(_Strict):
     run: RunCfg = RunCfg()
-    model: dict[str, Any] = Field(description="corpus.train.model.ModelConfig fields")
+    model: dict[str, Any] = Field(
+        description="corpus.train.model.ModelConfig fields, or `preset:` (corpus.train.shapes) + overrides"
+    )
     stages: list[StageCfg] = Field(min_length=1)
     optim: OptimCfg = OptimCfg()
     batch: BatchCfg
     balance: BalanceCfg = BalanceCfg()
     mtp: MtpCfg = MtpCfg()
     data: DataCfg = DataCfg()
+    milestones: MilestonesCfg = MilestonesCfg()
+    eval: EvalCfg = EvalCfg()
     checkpoint: CheckpointCfg = CheckpointCfg()
     log: LogCfg = LogCfg()
 
     @model_validator(mode="after")
-    def _unique_stage_names(self) -> TrainConfig:
+    def _stage_table(self) -> TrainConfig:
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique, got {names}")
+        phases = [s.phase for s in self.stages]
+        if "pretrain" not in phases:
+            raise ValueError("the stage table needs at least one `phase: pretrain` stage")
+        if phases != sorted(phases, key=lambda p: p != "pretrain"):
+            raise ValueError(f"pre-training stages must come before mid-training ones, got {phases}")
         return self
 
     @property
     def total_tokens(self) -> int:
         return sum(s.tokens for s in self.stages)
+
+    @property
+    def pretrain_tokens(self) -> int:
+        return sum(s.tokens for s in self.stages if s.phase == "pretrain")
+
+    @property
+    def milestone_tokens(self) -> int:
+        """The token count milestone fractions refer to (``milestones.basis``)."""
+        return self.pretrain_tokens if self.milestones.basis == "pretrain" else self.total_tokens
+
+
+# GLM-4.5 switches the RoPE base from 1e4 to 1e6 when it extends the context to 32K.
+LONG_CONTEXT_THETA = 1_000_000.0
+
+
+def config_warnings(cfg: TrainConfig) -> list[str]:
+    """Recipe deviations worth a line at load (not errors: a user may mean them)."""
+    out = []
+    for s in cfg.stages:
+        if s.phase == "midtrain" and s.rope_theta < LONG_CONTEXT_THETA:
+            out.append(
+                f"stage {s.name}: mid-training (seq_len {s.seq_len}) with RoPE theta {s.rope_theta:g}; "
+                f"GLM-4.5 uses {LONG_CONTEXT_THETA:g} from its 32K extension on"
+            )
+    return out
 
 
 class ConfigError(ValueError):
@@ -143,10 +213,17 @@ def load_config(path: str | Path) -> TrainConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
-        return TrainConfig.model_validate(raw)
+        cfg = TrainConfig.model_validate(raw)
     except ValidationError as e:
         lines = [f"{path}: invalid train config"]
         for err in e.errors():
             loc = ".".join(str(p) for p in err["loc"])
             lines.append(f"  {loc}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from e
+    from corpus.train.shapes import model_config
+
+    try:
+        model_config(cfg.model)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{path}: invalid model: {e}") from e
+    return cfg

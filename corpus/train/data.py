@@ -17,6 +17,15 @@ next epoch on its own. Global micro-batch *q* of a stage comes from lane ``q % l
 computed by rank ``q % world``, so a rank reads only its lanes' row groups and any world size
 dividing ``lanes`` sees the same global batches.
 
+Held-out documents (``eval.holdout > 0``): streams then carry ``doc_ids list<string>`` (one id
+per non-padding ``doc_lens`` entry; a document cut across rows has its id in each). A document
+is held out when ``xxh64("holdout:" + id)`` falls in the first ``holdout`` share of the hash
+range — a property of the id alone, so a document is in or out everywhere, whatever the
+stream, the seed or the row it landed in. Training rows drop held-out pieces and validation
+rows keep only them; what is dropped becomes trailing padding. That is exact because documents
+in a row are independent (positions restart, attention and labels stay inside a document):
+the remaining documents see exactly what they saw before.
+
 Resume: the cursor is one integer, the number of global micro-batches the stage has
 consumed; every lane's position follows from it, and a window is rebuilt from Parquet
 metadata and the row groups it spans, so a restart continues at exactly the next row.
@@ -35,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
+import xxhash
 
 from corpus.engine import fs
 from corpus.engine.manifest import SHARD_RE, read_manifest
@@ -56,30 +66,65 @@ class RowGroup:
 
 @dataclass
 class Block:
-    """Rows held in memory: ids ``[n, seq_len]``, per-row document lengths and padding."""
+    """Rows held in memory: ids ``[n, seq_len]``, per-row document lengths and padding, and the
+    document ids of the non-padding pieces when the stream has them."""
 
     ids: np.ndarray
     doc_lens: list[list[int]]
     pad_lens: np.ndarray
+    doc_ids: list[list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def slice(self, start: int, stop: int) -> Block:
-        return Block(self.ids[start:stop], self.doc_lens[start:stop], self.pad_lens[start:stop])
+        ids = None if self.doc_ids is None else self.doc_ids[start:stop]
+        return Block(self.ids[start:stop], self.doc_lens[start:stop], self.pad_lens[start:stop], ids)
 
     def take(self, order: np.ndarray) -> Block:
-        return Block(self.ids[order], [self.doc_lens[i] for i in order], self.pad_lens[order])
+        ids = None if self.doc_ids is None else [self.doc_ids[i] for i in order]
+        return Block(self.ids[order], [self.doc_lens[i] for i in order], self.pad_lens[order], ids)
 
     @staticmethod
     def concat(parts: list[Block]) -> Block:
         if len(parts) == 1:
             return parts[0]
+        with_ids = all(p.doc_ids is not None for p in parts)
         return Block(
             np.concatenate([p.ids for p in parts]),
             [d for p in parts for d in p.doc_lens],
             np.concatenate([p.pad_lens for p in parts]),
+            [d for p in parts for d in p.doc_ids] if with_ids else None,
         )
+
+
+def is_heldout(doc_id: str, holdout: float) -> bool:
+    """Whether a document belongs to the validation set (see the module doc)."""
+    return holdout > 0 and xxhash.xxh64_intdigest(f"holdout:{doc_id}".encode()) < holdout * 2.0**64
+
+
+def split_block(block: Block, holdout: float, keep: str, pad_id: int) -> Block:
+    """Rows with only the training (``keep="train"``) or held-out (``"val"``) pieces, the rest
+    turned into trailing padding (row length unchanged)."""
+    if block.doc_ids is None:
+        raise StreamError("eval.holdout needs streams with a doc_ids column (rebuild them with `corpus run`)")
+    seq_len = block.ids.shape[1]
+    ids = np.full_like(block.ids, pad_id)
+    doc_lens, pad_lens, doc_ids = [], np.zeros(len(block), np.int64), []
+    for r, (lens, pad, names) in enumerate(zip(block.doc_lens, block.pad_lens, block.doc_ids, strict=True)):
+        pieces = lens[:-1] if pad else lens
+        starts = np.concatenate([[0], np.cumsum(pieces)[:-1]]).astype(int) if pieces else []
+        kept_lens, kept_ids, at = [], [], 0
+        for start, n, name in zip(starts, pieces, names, strict=True):
+            if is_heldout(name, holdout) == (keep == "val"):
+                ids[r, at : at + n] = block.ids[r, start : start + n]
+                kept_lens.append(n)
+                kept_ids.append(name)
+                at += n
+        pad_lens[r] = seq_len - at
+        doc_lens.append(kept_lens + ([seq_len - at] if at < seq_len else []))
+        doc_ids.append(kept_ids)
+    return Block(ids, doc_lens, pad_lens, doc_ids)
 
 
 @dataclass
@@ -93,6 +138,14 @@ class MicroBatch:
     @property
     def rows(self) -> int:
         return self.input_ids.shape[0]
+
+    @staticmethod
+    def of(block: Block) -> MicroBatch:
+        return MicroBatch(
+            input_ids=torch.from_numpy(block.ids.astype(np.int64)),
+            doc_lens=[list(d) for d in block.doc_lens],
+            pad_lens=[int(p) for p in block.pad_lens],
+        )
 
 
 def _rng(seed: int, stage: str, *keys: int) -> np.random.Generator:
@@ -159,7 +212,9 @@ def check_stages(stages: list[StageCfg], *, vocab_size: int, lanes: int) -> None
 def read_block(group: RowGroup, seq_len: int, vocab_size: int) -> Block:
     """One row group, checked row by row against the stage's contract."""
     with fs.open_binary(group.path) as f:
-        table = pq.ParquetFile(f).read_row_group(group.index, columns=COLUMNS)
+        pf = pq.ParquetFile(f)
+        columns = COLUMNS + (["doc_ids"] if "doc_ids" in pf.schema_arrow.names else [])
+        table = pf.read_row_group(group.index, columns=columns)
     where = f"{group.path} row group {group.index}"
     ids_col = table.column("input_ids").combine_chunks()
     lengths = pc.list_value_length(ids_col).to_numpy(zero_copy_only=False)
@@ -176,6 +231,7 @@ def read_block(group: RowGroup, seq_len: int, vocab_size: int) -> Block:
         )
     doc_lens = table.column("doc_lens").to_pylist()
     pad_lens = table.column("pad_len").to_numpy().astype(np.int64)
+    doc_ids = table.column("doc_ids").to_pylist() if "doc_ids" in table.column_names else None
     for j, (docs, pad) in enumerate(zip(doc_lens, pad_lens, strict=True)):
         if sum(docs) != seq_len or min(docs, default=0) <= 0:
             raise StreamError(f"{where} row {j}: doc_lens {docs} must be positive and sum to {seq_len}")
@@ -183,15 +239,28 @@ def read_block(group: RowGroup, seq_len: int, vocab_size: int) -> Block:
             raise StreamError(
                 f"{where} row {j}: pad_len {pad} must be 0 or the last doc_lens entry {docs[-1]}"
             )
-    return Block(ids, doc_lens, pad_lens)
+        if doc_ids is not None and len(doc_ids[j] or []) != len(docs) - (pad > 0):
+            raise StreamError(f"{where} row {j}: {len(doc_ids[j] or [])} doc_ids for {docs} (pad {pad})")
+    return Block(ids, doc_lens, pad_lens, doc_ids)
 
 
 class StreamPool:
     """All row groups of one stage, the per-epoch order and a small cache of decoded groups."""
 
-    def __init__(self, folders: list[str], *, stage: str, seq_len: int, vocab_size: int, seed: int) -> None:
+    def __init__(
+        self,
+        folders: list[str],
+        *,
+        stage: str,
+        seq_len: int,
+        vocab_size: int,
+        seed: int,
+        holdout: float = 0.0,
+        pad_id: int = 0,
+    ) -> None:
         self.groups = list_row_groups(folders, seq_len)
         self.stage, self.seq_len, self.vocab_size, self.seed = stage, seq_len, vocab_size, seed
+        self.holdout, self.pad_id = holdout, pad_id
         self.rows = sum(g.rows for g in self.groups)
         self._epoch_starts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._cache: OrderedDict[RowGroup, Block] = OrderedDict()
@@ -208,7 +277,10 @@ class StreamPool:
         if group in self._cache:
             self._cache.move_to_end(group)
         else:
-            self._cache[group] = read_block(group, self.seq_len, self.vocab_size)
+            block = read_block(group, self.seq_len, self.vocab_size)
+            if self.holdout:
+                block = split_block(block, self.holdout, "train", self.pad_id)
+            self._cache[group] = block
             while len(self._cache) > 2:
                 self._cache.popitem(last=False)
         return self._cache[group]
@@ -288,10 +360,20 @@ class StageReader:
         rank: int = 0,
         world: int = 1,
         micro_index: int = 0,
+        holdout: float = 0.0,
+        pad_id: int = 0,
     ) -> None:
         if lanes % world:
             raise StreamError(f"data.lanes={lanes} must be a multiple of the world size {world}")
-        pool = StreamPool(folders, stage=stage, seq_len=seq_len, vocab_size=vocab_size, seed=seed)
+        pool = StreamPool(
+            folders,
+            stage=stage,
+            seq_len=seq_len,
+            vocab_size=vocab_size,
+            seed=seed,
+            holdout=holdout,
+            pad_id=pad_id,
+        )
         self.rows_available = pool.rows
         self.lanes, self.micro_rows, self.rank, self.world = lanes, micro_rows, rank, world
         self.micro_index = micro_index
@@ -317,31 +399,70 @@ class StageReader:
         return batches
 
     def _micro(self, q: int) -> MicroBatch:
-        block = self.readers[q % self.lanes].take(self.micro_rows)
-        return MicroBatch(
-            input_ids=torch.from_numpy(block.ids.astype(np.int64)),
-            doc_lens=[list(d) for d in block.doc_lens],
-            pad_lens=[int(p) for p in block.pad_lens],
-        )
+        return MicroBatch.of(self.readers[q % self.lanes].take(self.micro_rows))
+
+
+def validation_block(
+    folders: list[str], *, seq_len: int, vocab_size: int, holdout: float, rows: int, pad_id: int
+) -> Block:
+    """Up to ``rows`` rows holding only held-out documents, in stream order (row groups as
+    listed, rows within them): the same validation set on every rank and every run."""
+    parts, found = [], 0
+    for group in list_row_groups(folders, seq_len):
+        block = split_block(read_block(group, seq_len, vocab_size), holdout, "val", pad_id)
+        keep = np.flatnonzero(block.pad_lens < seq_len)[: rows - found]
+        if keep.size:
+            parts.append(block.take(keep))
+            found += keep.size
+        if found >= rows:
+            break
+    if not parts:
+        return Block(np.zeros((0, seq_len), np.int32), [], np.zeros(0, np.int64), [])
+    return Block.concat(parts)
+
+
+def stream_tokenizer(folders: list[str]) -> Path | None:
+    """The tokenizer file the streams' manifests name (``metrics.tokenizer``), when it exists
+    and its sha256 matches ``metrics.tokenizer_sha256``; else None."""
+    from corpus.tokens.tokenizer import sha256, tokenizer_file
+
+    for folder in folders:
+        facts = stream_facts(folder)
+        path = facts.get("tokenizer")
+        if not path:
+            continue
+        try:
+            file = tokenizer_file(path)
+            if facts.get("tokenizer_sha256") in (None, sha256(path)):
+                return Path(file)
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def write_stream(
-    folder: str, rows: list[dict], seq_len: int, rows_per_group: int = 64, pack: str = "truncate"
+    folder: str,
+    rows: list[dict],
+    seq_len: int,
+    rows_per_group: int = 64,
+    pack: str = "truncate",
+    metrics: dict | None = None,
 ) -> None:
-    """Write rows (``input_ids``, ``doc_lens``, ``pad_len``, ``source``, ``bucket``) as one committed
-    token stream — for tests and benchmarks that need a stream without the Spark pipeline."""
+    """Write rows (``input_ids``, ``doc_lens``, ``pad_len``, ``source``, ``bucket``, and
+    ``doc_ids`` when the rows have it) as one committed token stream — for tests and benchmarks
+    that need a stream without the Spark pipeline. ``metrics`` adds manifest facts (tokenizer)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    schema = pa.schema(
-        [
-            ("input_ids", pa.list_(pa.int32())),
-            ("doc_lens", pa.list_(pa.int32())),
-            ("pad_len", pa.int32()),
-            ("source", pa.string()),
-            ("bucket", pa.string()),
-        ]
-    )
-    table = pa.Table.from_pylist(rows, schema=schema)
+    fields = [
+        ("input_ids", pa.list_(pa.int32())),
+        ("doc_lens", pa.list_(pa.int32())),
+        ("pad_len", pa.int32()),
+        ("source", pa.string()),
+        ("bucket", pa.string()),
+    ]
+    if rows and "doc_ids" in rows[0]:
+        fields.append(("doc_ids", pa.list_(pa.string())))
+    table = pa.Table.from_pylist(rows, schema=pa.schema(fields))
     pq.write_table(table, out / "part-00000.parquet", row_group_size=rows_per_group)
-    metrics = {"rows": len(rows), "seq_len": seq_len, "pack": pack}
-    (out / "_manifest.json").write_text(json.dumps({"metrics": metrics}))
+    facts = {"rows": len(rows), "seq_len": seq_len, "pack": pack, **(metrics or {})}
+    (out / "_manifest.json").write_text(json.dumps({"metrics": facts}))

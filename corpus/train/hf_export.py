@@ -98,15 +98,51 @@ def to_transformers_state_dict(
     return out
 
 
+TOKENIZER_CONFIGS = ("tokenizer_config.json", "special_tokens_map.json")
+
+
+def export_tokenizer(tokenizer_json: Path, out: Path) -> None:
+    """``tokenizer.json`` (the very bytes training used) and the transformers config files
+    beside the weights: copied from the tokenizer's folder when it has them (a tokenize
+    stage's artifact does), else written with the project's eos/pad tokens."""
+    import shutil
+
+    from tokenizers import Tokenizer
+
+    from corpus.tokens.tokenizer import save
+
+    src = tokenizer_json.parent
+    if all((src / name).is_file() for name in TOKENIZER_CONFIGS[:1]):
+        for name in TOKENIZER_CONFIGS:
+            if (src / name).is_file():
+                shutil.copyfile(src / name, out / name)
+    else:
+        save(Tokenizer.from_file(str(tokenizer_json)), out)
+    shutil.copyfile(tokenizer_json, out / "tokenizer.json")
+
+
+def _readable(out: Path) -> None:
+    """Files as readable as the umask allows (safetensors writes its file owner-only)."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for f in out.iterdir():
+        if f.is_file():
+            f.chmod(0o666 & ~mask)
+
+
 def export_hf(
     model_or_state_dict: nn.Module | dict[str, torch.Tensor],
     cfg: ModelConfig,
     out_dir: str | Path,
     dtype: torch.dtype | None = None,
+    tokenizer: Path | None = None,
 ) -> Path:
     """Write ``config.json`` + ``model.safetensors`` that ``Glm4MoeForCausalLM.from_pretrained``
     loads; ``dtype`` casts floating tensors (e.g. ``torch.bfloat16``) except the router bias,
-    which GLM keeps in fp32."""
+    which GLM keeps in fp32. With ``tokenizer`` (a ``tokenizer.json``) its files go beside the
+    weights, so ``AutoTokenizer.from_pretrained(out_dir)`` works too."""
     from safetensors.torch import save_file
 
     state = (
@@ -124,6 +160,9 @@ def export_hf(
     out.mkdir(parents=True, exist_ok=True)
     hf_config(cfg).save_pretrained(out)
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
+    if tokenizer is not None:
+        export_tokenizer(Path(tokenizer), out)
+    _readable(out)
     n_mtp = sum(name.startswith(mtp_hf_prefix(cfg)) for name in tensors)
     if n_mtp:
         ignored = cfg.num_hidden_layers in (46, 92)

@@ -187,7 +187,7 @@ class MTPLayer(DecoderLayer):
         self.eh_proj = nn.Linear(2 * cfg.hidden_size, cfg.hidden_size, bias=False)
         self.shared_head = SharedHead(cfg)
 
-    def forward_mtp(
+    def forward(  # type: ignore[override]  (FSDP2 hooks forward: the MTP entry point must be it)
         self,
         hidden: torch.Tensor,
         next_embeds: torch.Tensor,
@@ -196,7 +196,7 @@ class MTPLayer(DecoderLayer):
         layout: DocLayout,
     ) -> tuple[torch.Tensor, MoEStats]:
         x = self.eh_proj(torch.cat((self.enorm(next_embeds), self.hnorm(hidden)), dim=-1))
-        x, stats = self(x, cos, sin, layout)
+        x, stats = super().forward(x, cos, sin, layout)
         return self.shared_head.norm(x), stats
 
 
@@ -217,8 +217,13 @@ def _head_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, targets: tor
 
 
 class GLM4MoE(nn.Module):
-    def __init__(self, cfg: ModelConfig) -> None:
+    """``init=False`` skips the weight init (for a meta build, see ``shapes.materialize``);
+    ``activation_checkpointing`` recomputes each block in backward instead of keeping its
+    activations."""
+
+    def __init__(self, cfg: ModelConfig, init: bool = True) -> None:
         super().__init__()
+        self.activation_checkpointing = False
         self.cfg = dataclasses.replace(cfg)  # own copy: set_rope_theta updates it
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
         self.layers = nn.ModuleList(
@@ -228,7 +233,8 @@ class GLM4MoE(nn.Module):
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         self.mtp = MTPLayer(cfg) if cfg.num_nextn_predict_layers else None
         self.rotary = RotaryEmbedding(cfg.head_dim, cfg.partial_rotary_factor, cfg.rope_theta)
-        self.reset_parameters()
+        if init:
+            self.reset_parameters()
 
     @torch.no_grad()
     def reset_parameters(self) -> None:
@@ -259,9 +265,12 @@ class GLM4MoE(nn.Module):
 
     @torch.no_grad()
     def update_balance_bias(self, counts: torch.Tensor, rate: float) -> None:
-        """Loss-free balancing: ``b_i += rate * sign(mean(c) - c_i)`` per MoE layer, so overloaded
-        experts become less likely to be selected. ``counts`` is ``expert_counts`` summed over
-        the step (and all-reduced across ranks by the caller)."""
+        """Loss-free balancing: ``b_i += rate * (u_i - mean(u))`` with ``u_i = sign(mean(c) - c_i)``
+        per MoE layer, so overloaded experts become less likely to be selected. The update is
+        centred: selection is invariant to a common shift, and without it the biases drift by
+        ``rate * mean(u)`` every step (DeepSeek-V3 leaves that drift in; the centred form keeps
+        ``sum(b) = 0``). ``counts`` is ``expert_counts`` summed over the step (and all-reduced
+        across ranks by the caller)."""
         routers = self.routers()
         if tuple(counts.shape) != (len(routers), self.cfg.n_routed_experts):
             raise ValueError(
@@ -269,7 +278,8 @@ class GLM4MoE(nn.Module):
             )
         for router, row in zip(routers, counts, strict=True):
             row = row.to(router.e_score_correction_bias)
-            router.e_score_correction_bias += rate * torch.sign(row.mean() - row)
+            update = torch.sign(row.mean() - row)
+            router.e_score_correction_bias += rate * (update - update.mean())
 
     def param_groups_for_optim(self) -> dict[str, list[tuple[str, nn.Parameter]]]:
         """Disjoint groups, every parameter exactly once (GLM-4.5's split):
@@ -308,7 +318,7 @@ class GLM4MoE(nn.Module):
         cos, sin = self.rotary(layout.position_ids, h.dtype)
         stats: list[MoEStats] = []
         for layer in self.layers:
-            h, st = layer(h, cos, sin, layout)
+            h, st = self._run(layer, h, cos, sin, layout)
             if st is not None:
                 stats.append(st)
         h = self.norm(h)
@@ -322,7 +332,7 @@ class GLM4MoE(nn.Module):
             # information crosses a boundary and a packed document equals the document alone.
             next_ids = F.pad(input_ids[:, 1:], (0, 1), value=self.cfg.pad_token_id)
             next_ids = next_ids.masked_fill(~layout.label_mask, self.cfg.pad_token_id)
-            x, st = self.mtp.forward_mtp(h, self.embed_tokens(next_ids), cos, sin, layout)
+            x, st = self._run(self.mtp, h, self.embed_tokens(next_ids), cos, sin, layout)
             stats.append(st)
             mtp_sum, n_mtp_tokens = self._masked_loss(x, flat_ids, layout.mtp_mask, shift=2)
             mtp_loss = mtp_sum / max(n_mtp_tokens, 1)
@@ -345,6 +355,12 @@ class GLM4MoE(nn.Module):
             mtp_logits=mtp_logits,
             n_mtp_tokens=n_mtp_tokens,
         )
+
+    def _run(self, block: nn.Module, *args):
+        """One block, recomputed in backward when activation checkpointing is on."""
+        if self.activation_checkpointing and self.training and torch.is_grad_enabled():
+            return checkpoint(block, *args, use_reentrant=False)
+        return block(*args)
 
     def _masked_loss(
         self, hidden: torch.Tensor, flat_ids: torch.Tensor, mask: torch.Tensor, shift: int

@@ -4,7 +4,7 @@ Muon (Keller Jordan): Nesterov momentum, then the update is orthogonalised with 
 Newton–Schulz iteration; Moonlight's scale ``rms * sqrt(max(A, B))`` gives every matrix an
 update of RMS ``rms`` (0.2, AdamW's typical RMS) so Muon and AdamW share one learning rate and
 weight decay. Stacked experts ``[E, A, B]`` are orthogonalised per expert in one batched
-iteration. On 2-D parameters with ``ns_dtype=bfloat16`` this is exactly ``torch.optim.Muon(...,
+iteration; on ``fully_shard``-ed (DTensor) parameters see ``Muon._orthogonalise``. On 2-D parameters with ``ns_dtype=bfloat16`` this is exactly ``torch.optim.Muon(...,
 adjust_lr_fn="match_rms_adamw")``; the extra here is the batched 3-D path and the fp32 option.
 """
 
@@ -93,13 +93,30 @@ class Muon(torch.optim.Optimizer):
                 buf = state["momentum_buffer"]
                 buf.lerp_(p.grad, 1 - mom)
                 update = p.grad.lerp(buf, mom) if group["nesterov"] else buf
-                ortho = zeropower_newton_schulz(
-                    update, group["ns_steps"], eps=group["eps"], dtype=self.ns_dtype
-                )
+                ortho = self._orthogonalise(p, update, group)
                 a, b = p.shape[-2:]
                 p.mul_(1 - lr * group["weight_decay"])
                 p.add_(ortho, alpha=-lr * group["rms"] * math.sqrt(max(a, b)))
         return loss
+
+    def _orthogonalise(self, p: Tensor, update: Tensor, group: dict) -> Tensor:
+        """Newton-Schulz of the whole matrices. A ``fully_shard``-ed parameter is a DTensor
+        sharded on dim 0: stacked experts ``[E, A, B]`` then hold whole experts per rank and are
+        orthogonalised where they lie; a 2-D matrix is all-gathered, orthogonalised (the same
+        on every rank) and cut back to this rank's rows."""
+
+        def ns(x: Tensor) -> Tensor:
+            return zeropower_newton_schulz(x, group["ns_steps"], eps=group["eps"], dtype=self.ns_dtype)
+
+        from torch.distributed.tensor import DTensor, distribute_tensor
+
+        if not isinstance(update, DTensor):
+            return ns(update)
+        if p.ndim == 3:
+            return DTensor.from_local(
+                ns(update.to_local()), p.device_mesh, p.placements, shape=p.shape, stride=p.stride()
+            )
+        return distribute_tensor(ns(update.full_tensor()), p.device_mesh, p.placements, src_data_rank=None)
 
 
 class Optimizers:

@@ -42,6 +42,11 @@ def plot_loss(records: list[dict[str, Any]], path: Path, title: str) -> None:
     tokens = [r["tokens"] for r in records]
     for key, style in (("lm_loss", "-"), ("mtp_loss", ":")):
         ax.plot(tokens, [r[key] for r in records], style, label=key)
+    val = [r for r in records if r.get("val_loss") is not None]
+    if val:
+        ax.plot(
+            [r["tokens"] for r in val], [r["val_loss"] for r in val], "o--", ms=4, label="val_loss (held out)"
+        )
     for prev, cur in zip(records, records[1:], strict=False):
         if cur["stage"] != prev["stage"]:
             ax.axvline(prev["tokens"], color="grey", lw=0.8)
@@ -68,13 +73,13 @@ class Reporter:
         (self.output / METRICS).unlink(missing_ok=True)
         (self.output / CURVE).unlink(missing_ok=True)
 
-    def resumed(self, path: Path, step: int) -> None:
+    def resumed(self, path: Path, step: int, world: int = 1) -> None:
         """Drop metrics logged after the checkpoint (they will be logged again)."""
         if not self.enabled:
             return
         kept = [r for r in read_metrics(self.output) if r["step"] <= step]
         (self.output / METRICS).write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
-        self.console.print(f"[bold]resumed[/] from {path} (step {step})")
+        self.console.print(f"[bold]resumed[/] from {path} (step {step}, written by world {world})")
 
     def warn(self, msg: str) -> None:
         self.console.print(f"[yellow]warning:[/] {msg}")
@@ -105,10 +110,16 @@ class Reporter:
         if r["step"] % self.cfg.log.every_steps:
             return
         total = self.cfg.total_tokens
+        mfu = f" MFU {100 * r['mfu']:.1f}%" if r.get("mfu") is not None else ""
+        val = ""
+        if r.get("val_loss") is not None:
+            bpb = f" {r['val_bpb']:.3f} bpb" if r.get("val_bpb") is not None else ""
+            val = f" | val {r['val_loss']:.4f}{bpb}"
         self.console.print(
             f"{r['stage']:>14} step {r['step']:>5} | {_si(r['tokens'])}/{_si(total)} tok "
             f"({100 * r['tokens'] / total:4.1f}%) | loss {r['loss']:.4f} (lm {r['lm_loss']:.4f} "
-            f"mtp {r['mtp_loss']:.4f}) | lr {r['lr']:.2e} | {_si(r['tokens_per_s'])} tok/s | "
+            f"mtp {r['mtp_loss']:.4f}){val} | lr {r['lr']:.2e} | {_si(r['tokens_per_s'])} tok/s "
+            f"{_si(r.get('model_flops', 0) / r['step_s'])}FLOP/s{mfu} | "
             f"load max/mean {r['expert_load']:.2f} (worst {r['expert_load_worst']:.2f})"
         )
 
@@ -129,24 +140,32 @@ class Reporter:
         summary["wall_s"] = time.perf_counter() - self.t0
         summary["stages"] = {}
         table = Table(title=f"{self.cfg.run.name}: {'done' if complete else 'stopped'}")
-        for col in ("stage", "steps", "tokens", "first loss", "last loss", "tok/s"):
+        for col in ("stage", "steps", "tokens", "first loss", "last loss", "val loss", "val bpb", "tok/s"):
             table.add_column(col, justify="right")
         for s in self.cfg.stages:
             rs = [r for r in records if r["stage"] == s.name]
             if not rs:
                 continue
-            tok_s = sum(r["seq_len"] * r["batch_rows"] for r in rs) / sum(r["step_s"] for r in rs)
+            stage_tokens = sum(r["seq_len"] * r["batch_rows"] for r in rs)  # this stage's own
+            tok_s = stage_tokens / sum(r["step_s"] for r in rs)
+            val = [r for r in rs if r.get("val_loss") is not None]
+            last_val = val[-1] if val else {}
             summary["stages"][s.name] = {
                 "steps": len(rs),
+                "tokens": stage_tokens,
                 "first_loss": rs[0]["loss"],
                 "last_loss": rs[-1]["loss"],
+                "val_loss": last_val.get("val_loss"),
+                "val_bpb": last_val.get("val_bpb"),
             }
             table.add_row(
                 s.name,
                 str(len(rs)),
-                _si(rs[-1]["tokens"]),
+                _si(stage_tokens),
                 f"{rs[0]['loss']:.4f}",
                 f"{rs[-1]['loss']:.4f}",
+                f"{last_val['val_loss']:.4f}" if val else "-",
+                f"{last_val['val_bpb']:.3f}" if val and last_val.get("val_bpb") is not None else "-",
                 _si(tok_s),
             )
         if self.enabled and records:

@@ -4,7 +4,8 @@ Tokens seen count whole rows (``rows x seq_len``, padding included), the same un
 stage budgets. The stage table is cumulative: stage *i* owns tokens
 ``[sum(budgets[:i]), sum(budgets[:i+1]))``; a step that overshoots a boundary is simply
 followed by the next stage, whose end stays where the table puts it, so the run ends at the
-planned total and the one LR curve spans all stages.
+planned total and the one LR curve spans all stages. Batch warmup, balance-bias rate and MTP
+weight switch at fractions of ``milestone_total`` (the pre-training tokens by default).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class Schedule:
         """Rows per forward pass: ``micro_tokens`` worth of the current stage's rows."""
         return max(1, self.cfg.batch.micro_tokens // self.seq_len(tokens))
 
+    @property
+    def milestone_total(self) -> int:
+        """What the milestone fractions are fractions of (``milestones.basis``; see config.py)."""
+        return self.cfg.milestone_tokens
+
     def lr(self, tokens: int) -> float:
         """Linear warmup 0 -> lr, then one cosine to min_lr at the end of the last stage."""
         o = self.cfg.optim
@@ -56,10 +62,16 @@ class Schedule:
         progress = min(1.0, (tokens - warm) / max(1.0, self.total - warm))
         return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1.0 + math.cos(math.pi * progress))
 
+    def step_lr(self, tokens: int) -> float:
+        """The LR of the step that starts at ``tokens``: the curve at the step's end (tokens plus
+        the step's batch), so step 0 already moves (> 0) and the last step lands on min_lr."""
+        return self.lr(min(self.total, tokens + self.batch_rows(tokens) * self.seq_len(tokens)))
+
     def batch_tokens(self, tokens: int) -> float:
-        """Batch-size warmup: ``warmup_start x full`` -> full, linear over the first ``warmup_frac``."""
+        """Batch-size warmup: ``warmup_start x full`` -> full, linear over the first ``warmup_frac``
+        of the milestone tokens."""
         b = self.cfg.batch
-        warm = b.warmup_frac * self.total
+        warm = b.warmup_frac * self.milestone_total
         if tokens >= warm:
             return float(b.global_tokens)
         return b.global_tokens * (b.warmup_start + (1.0 - b.warmup_start) * tokens / warm)
@@ -74,8 +86,8 @@ class Schedule:
 
     def bias_rate(self, tokens: int) -> float:
         bal = self.cfg.balance
-        return bal.bias_rate if tokens < bal.bias_until_frac * self.total else 0.0
+        return bal.bias_rate if tokens < bal.bias_until_frac * self.milestone_total else 0.0
 
     def mtp_weight(self, tokens: int) -> float:
         m = self.cfg.mtp
-        return m.weight if tokens < m.switch_frac * self.total else m.weight_after
+        return m.weight if tokens < m.switch_frac * self.milestone_total else m.weight_after

@@ -40,7 +40,11 @@ def random_rows(n: int, seq_len: int, vocab: int, seed: int) -> list[dict]:
 
 
 def three_stage_config(
-    root: Path, *, steps_per_stage: tuple[int, int, int] = (4, 3, 2), **overrides
+    root: Path,
+    *,
+    steps_per_stage: tuple[int, int, int] = (4, 3, 2),
+    stream_metrics: dict | None = None,
+    **overrides,
 ) -> TrainConfig:
     """Random-token streams for a 3-stage table (seq 16 -> 32 -> 64) and a config over them:
     the full batch is 128 tokens, so stage budgets are ``steps x 128`` once warmup is done."""
@@ -55,7 +59,8 @@ def three_stage_config(
         strict=True,
     ):
         folder = root / "tokens" / name
-        write_stream(str(folder), random_rows(48, seq, TINY_MODEL["vocab_size"], seed=seq), seq, 16, pack)
+        rows = random_rows(48, seq, TINY_MODEL["vocab_size"], seed=seq)
+        write_stream(str(folder), rows, seq, 16, pack, metrics=stream_metrics)
         stages.append(
             {
                 "name": name,
@@ -64,6 +69,7 @@ def three_stage_config(
                 "rope_theta": theta,
                 "streams": [str(folder)],
                 "packing": pack,
+                "phase": "pretrain" if name.startswith("pretrain") else "midtrain",
             }
         )
     raw = {

@@ -4,11 +4,15 @@ with the trained weights, balance biases and the current RoPE theta."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 import typer
 import yaml
 from typer.testing import CliRunner
 
+from corpus.tokens.tokenizer import sha256
+from corpus.tokens.tokenizer import train as train_tokenizer
 from corpus.train import checkpoint
 from corpus.train.cli import train_app
 from corpus.train.model import GLM4MoE, ModelConfig
@@ -27,9 +31,13 @@ def _app() -> typer.Typer:
 
 
 def test_train_then_export_loads_in_transformers(tmp_path):
-    from transformers import Glm4MoeForCausalLM
+    from transformers import AutoTokenizer, Glm4MoeForCausalLM
 
-    cfg = three_stage_config(tmp_path, steps_per_stage=(2, 2, 1))
+    tok = train_tokenizer(
+        ["the trainer reads token streams", "and exports to transformers"] * 20, 300, tmp_path / "tok"
+    )
+    meta = {"tokenizer": str(tok), "tokenizer_sha256": sha256(tok)}
+    cfg = three_stage_config(tmp_path, steps_per_stage=(2, 2, 1), stream_metrics=meta)
     config_file = tmp_path / "train.yaml"
     config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
     run, hf_dir = tmp_path / "run", tmp_path / "hf"
@@ -39,8 +47,18 @@ def test_train_then_export_loads_in_transformers(tmp_path):
     assert "midtrain_32k" in res.output and "load max/mean" in res.output
     assert (run / "metrics.jsonl").is_file() and (run / "loss.png").stat().st_size > 0
 
-    res = runner.invoke(_app(), ["train", "export", str(run), "--hf", str(hf_dir)])
+    umask = os.umask(0o022)
+    try:
+        res = runner.invoke(_app(), ["train", "export", str(run), "--hf", str(hf_dir)])
+    finally:
+        os.umask(umask)
     assert res.exit_code == 0, res.output
+    # readable by others (safetensors alone writes 0600), tokenizer beside the weights
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json"):
+        assert (hf_dir / name).stat().st_mode & 0o777 == 0o644, name
+    assert (hf_dir / "tokenizer.json").read_bytes() == tok.read_bytes()
+    hf_tok = AutoTokenizer.from_pretrained(hf_dir)
+    assert hf_tok.eos_token == "<|endoftext|>" and hf_tok.decode(hf_tok("streams")["input_ids"]) == "streams"
     tensors, meta = checkpoint.load(checkpoint.resolve(run))
     assert meta["state"]["step"] == 6 and meta["model_config"]["rope_theta"] == 1e6
     ours = GLM4MoE(ModelConfig.from_dict(meta["model_config"]))
@@ -51,6 +69,11 @@ def test_train_then_export_loads_in_transformers(tmp_path):
     with torch.no_grad():
         diff = (ours.eval()(ids, return_logits=True).logits - hf(ids).logits).abs().max().item()
     assert diff < 1e-5
+
+
+def test_help_shows_the_short_form():
+    res = CliRunner().invoke(_app(), ["train", "--help"])
+    assert res.exit_code == 0 and "corpus train pipelines/train.yaml" in res.output
 
 
 def test_user_errors_exit_2(tmp_path):

@@ -66,6 +66,12 @@ def test_update_moves_bias_against_load():
     biases = torch.stack([r.e_score_correction_bias for r in model.routers()])
     expected = torch.tensor([[-1.0, 1.0, 0.0, 0.0], [1.0, 1.0, -1.0, -1.0]]) * 0.001
     assert torch.equal(biases, expected)  # overloaded down, idle up, exactly average unchanged
+    # one overloaded expert: signs (-1, +1, +1, +1) are centred to (-1.5, +0.5, +0.5, +0.5), so the
+    # layer's biases keep summing to zero instead of all drifting up together
+    lone = GLM4MoE(ModelConfig())
+    lone.update_balance_bias(torch.tensor([[9, 1, 1, 1], [9, 1, 1, 1]]), rate=0.001)
+    bias = lone.routers()[0].e_score_correction_bias
+    torch.testing.assert_close(bias, torch.tensor([-1.5, 0.5, 0.5, 0.5]) * 0.001)
 
 
 def load_ratio(counts: torch.Tensor) -> float:
