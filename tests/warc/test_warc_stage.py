@@ -117,5 +117,7 @@ def test_manifest_lists_files_relative_to_itself(spark, tmp_path, shared_data, b
 
 
 def test_a_pattern_matching_nothing_is_an_error(spark, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no input file matches"):
+    from corpus.errors import UserError
+
+    with pytest.raises(UserError, match="field 'paths': no file matches"):  # at plan time
         run_stage_for_test(spark, "warc", {"paths": [str(tmp_path / "none-*.warc.gz")]}, str(tmp_path))
