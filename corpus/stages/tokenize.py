@@ -26,6 +26,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
@@ -49,9 +50,13 @@ class Params(StageParams):
     train_sample_docs: int = Field(50_000, gt=0)
     eos_token: str = tk.EOS
     pad_token: str = tk.PAD
-    split_special_tokens: bool = False
-    """Encode special-token strings found in document text as plain text (only the appended
-    EOS is then special). Off by default: agent and chat data carry real role/tool tokens."""
+    special_token_sources: list[str] = Field(default_factory=lambda: list(CHAT_SOURCES))
+    """Sources whose text our chat renderer wrote (reasoning traces, agent trajectories): a
+    special-token string there (``<|user|>``, ``<think>``, ``<tool_call>``) is the control token
+    it renders. Every other row — raw text from the web, code, GitHub, repositories,
+    multilingual or math/science sources, or a row without ``source`` — encodes such strings as
+    plain text, so a page quoting ``<|endoftext|>`` never ends a document mid-row (default safe:
+    a source must be listed to get control ids from its text)."""
     transforms: dict[str, str] = Field(default_factory=dict)
     """``{source: transform name}`` applied before encoding."""
     keep_text: bool = False
@@ -65,6 +70,9 @@ class Params(StageParams):
             transforms.get(name)
         return v
 
+
+CHAT_SOURCES = ("reasoning", "agent")
+"""Chat-formatted sources (rendered with GLM-4.5's special tokens by our renderer)."""
 
 INPUTS = {
     "input": Role("dataset", help="documents with `text` (and `id`, `source`)"),
@@ -96,20 +104,23 @@ def outside_files(params: Params, base_dir: Path) -> list[Outside]:
 
 
 def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed: int = 0) -> pa.RecordBatch:
-    """Encode a batch of documents; ``params.tokenizer`` is an absolute path here."""
-    tok = encode.encoder(params.tokenizer, digest, params.split_special_tokens)
+    """Encode a batch of documents; ``params.tokenizer`` is an absolute path here. Rows of a
+    ``special_token_sources`` source encode special-token strings as control ids, all others as
+    plain text (two encoder instances; results scattered back into row order)."""
     text = batch.column("text")
     empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), True)
     keep = pc.invert(empty)
     texts = pc.filter(text, keep).to_pylist()
+    has_source = "source" in batch.schema.names
+    sources = pc.filter(batch.column("source"), keep).to_pylist() if has_source else [None] * len(texts)
     if params.transforms:
-        sources = pc.filter(batch.column("source"), keep).to_pylist()
         ids = pc.filter(batch.column("id"), keep).to_pylist()
         texts = [
             transforms.get(params.transforms[s])(t, i, seed) if s in params.transforms else t
             for t, s, i in zip(texts, sources, ids, strict=True)
         ]
-    encoded = encode.encode(tok, texts, tk.special_id(tok, params.eos_token))
+    chat = [s in params.special_token_sources for s in sources]
+    encoded = _encode_by_policy(texts, chat, params, digest)
     # Scatter the encoded rows back into place; empty documents get nulls and a reason.
     slot = pc.subtract(pc.cumulative_sum(pc.cast(keep, pa.int64())), 1)
     take = pc.if_else(keep, slot, pa.scalar(None, pa.int64()))
@@ -120,6 +131,27 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
         [*batch.columns, input_ids, n_tokens, reason],
         names=[*batch.schema.names, "input_ids", "n_tokens", REASON],
     )
+
+
+def _encode_by_policy(texts: list[str], chat: list[bool], params: Params, digest: str) -> pa.Array:
+    """``list<int32>`` ids per text, EOS appended: chat rows with special tokens parsed, the
+    rest with special-token strings split into plain text."""
+    raw_tok = encode.encoder(params.tokenizer, digest, True)
+    eos = tk.special_id(raw_tok, params.eos_token)
+    if not any(chat):
+        return encode.encode(raw_tok, texts, eos)
+    chat_tok = encode.encoder(params.tokenizer, digest, False)
+    if all(chat):
+        return encode.encode(chat_tok, texts, eos)
+    is_chat = np.array(chat)
+    order = np.concatenate([np.flatnonzero(~is_chat), np.flatnonzero(is_chat)])
+    parts = pa.concat_arrays(
+        [
+            encode.encode(raw_tok, [texts[i] for i in order[: int((~is_chat).sum())]], eos),
+            encode.encode(chat_tok, [texts[i] for i in order[int((~is_chat).sum()) :]], eos),
+        ]
+    )
+    return parts.take(pa.array(np.argsort(order, kind="stable")))
 
 
 def _train(ctx: StageContext, params: Params, path: str) -> int:
@@ -173,7 +205,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     try:
         digest = tk.sha256(path)
         resolved = params.model_copy(update={"tokenizer": str(tk.tokenizer_file(path))})
-        tok = encode.encoder(resolved.tokenizer, digest, params.split_special_tokens)
+        tok = encode.encoder(resolved.tokenizer, digest, True)
         committed = (
             fs.join(ctx.output_dir, ctx.name, ARTIFACTS, TOKENIZER_ARTIFACT, tk.TOKENIZER_FILE)
             if trained is not None
@@ -212,9 +244,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
 
     if trained is not None:
         metrics["tokenizer_trained_on_docs"] = trained
-    return StageOutput(
-        rows=rows, metrics=metrics, after_write=after_write, keep_partitions=files is not None
-    )
+    return StageOutput(rows=rows, metrics=metrics, after_write=after_write, keep_partitions=files is not None)
 
 
 def _input_shards(ctx: StageContext) -> list[str] | None:

@@ -94,12 +94,11 @@ def test_tokenize_batch_appends_eos_and_flags_empty(trained):
     for r, d in ((out[0], docs[0]), (out[3], docs[3])):
         assert r["input_ids"][-1] == eos and r["n_tokens"] == len(r["input_ids"])
         assert tok.decode(r["input_ids"][:-1], skip_special_tokens=False) == d["text"]
-    assert tok.token_to_id("<think>") in out[0]["input_ids"]
+    assert tok.token_to_id("<think>") not in out[0]["input_ids"]  # web text: plain text
 
-    split = tokenize.Params(tokenizer=str(path), split_special_tokens=True)
-    ids = tokenize.tokenize_batch(_batch(docs[:1]), split).to_pylist()[0]["input_ids"]
-    assert tok.token_to_id("<think>") not in ids  # encoded as plain text
-    assert tok.decode(ids[:-1]) == docs[0]["text"]
+    chat = tokenize.Params(tokenizer=str(path), special_token_sources=["web"])
+    ids = tokenize.tokenize_batch(_batch(docs[:1]), chat).to_pylist()[0]["input_ids"]
+    assert tok.token_to_id("<think>") in ids  # a listed (chat-rendered) source: control id
 
 
 def test_per_source_transform_hook(trained, monkeypatch):
