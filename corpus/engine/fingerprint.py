@@ -50,9 +50,8 @@ def declared(spec: StageSpec, base_dir: Path) -> list[tuple[Outside, str | None]
     roles bound to a plain folder: ``inputs.<role>``)."""
     fn = getattr(stages.load(spec.kind), "outside_files", None)
     out: list[tuple[Outside, str | None]] = [(o, None) for o in (fn(spec.params, base_dir) if fn else [])]
-    roles = getattr(spec, "roles", {}) or {}
-    for role, ref in getattr(spec, "bindings", ()) or ():
-        if roles[role].kind == "artifact" and is_dataset_path(ref) and read_manifest(ref) is None:
+    for role, ref in spec.bindings:
+        if spec.roles[role].kind == "artifact" and is_dataset_path(ref) and read_manifest(ref) is None:
             out.append((Outside(ref, "tree"), f"inputs.{role}"))
     return out
 

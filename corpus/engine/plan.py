@@ -140,8 +140,7 @@ def _staleness(
 
 def _plain_artifact(spec: StageSpec, ref: str) -> bool:
     """``ref`` is a plain folder bound to an artifact role (fingerprinted as a tree, no manifest)."""
-    kind = spec.role_kind(ref) if hasattr(spec, "role_kind") else "dataset"
-    return kind == "artifact" and is_dataset_path(ref)
+    return spec.role_kind(ref) == "artifact" and is_dataset_path(ref)
 
 
 def _recorded_inputs(manifest: dict[str, Any]) -> dict[str, str]:

@@ -206,3 +206,15 @@ def test_a_moved_checkout_keeps_its_fingerprints(tmp_path, monkeypatch):
         here = resolve(tmp_path / "a", "outside_probe", path=path, what=what)
         moved = resolve(tmp_path / "b", "outside_probe", path=path, what=what)
         assert here == moved, what
+
+
+def test_plain_folder_for_an_artifact_role_is_a_tree(tmp_path):
+    folder = tmp_path / "tokenizers" / "web"
+    inputs = {"input": "x/docs", "tokenizer": str(folder)}
+    with pytest.raises(UserError, match=r"field 'inputs.tokenizer': folder not found: .*tokenizers/web"):
+        resolve(tmp_path, "tokenize", inputs=inputs)
+    (folder / "tokenizer").mkdir(parents=True)
+    (folder / "tokenizer" / "tokenizer.json").write_text("{}")
+    assert [(e["path"], e["kind"]) for e in resolve(tmp_path, "tokenize", inputs=inputs)] == [
+        ("tokenizers/web", "tree")
+    ]
