@@ -54,12 +54,18 @@ def validate(pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")]) ->
 def run(
     pipeline: Annotated[Path, typer.Argument(help="pipeline YAML")],
     master: Annotated[
-        str | None, typer.Option(help="Spark master URL (default: YAML, $CORPUS_SPARK_MASTER, local[*])")
+        str | None,
+        typer.Option(metavar="URL", help="Spark master URL (default: YAML, $CORPUS_SPARK_MASTER, local[*])"),
     ] = None,
-    output: Annotated[str | None, typer.Option(help="output root (default: the pipeline's `output`)")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="run only this stage (repeatable)")] = None,
+    output: Annotated[
+        str | None, typer.Option(metavar="DIR", help="output root (default: the pipeline's output)")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(metavar="STAGE", help="run only this stage (repeatable)")
+    ] = None,
     force: Annotated[
-        list[str] | None, typer.Option(help="rerun this stage even if committed (repeatable)")
+        list[str] | None,
+        typer.Option(metavar="STAGE", help="rerun this stage even if committed (repeatable)"),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and exit")] = False,
     progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
@@ -113,8 +119,10 @@ def run(
 @app.command()
 def inspect(
     dataset: Annotated[str, typer.Argument(help="a stage folder, e.g. out/web/heuristics")],
-    sql: Annotated[str | None, typer.Option(help="SQL over views `data` (kept) and `removed`")] = None,
-    limit: Annotated[int, typer.Option(min=0, help="sample rows to show")] = 5,
+    sql: Annotated[
+        str | None, typer.Option(metavar="QUERY", help="SQL over views data (kept rows) and removed")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=0, metavar="N", help="sample rows to show")] = 5,
     removed: Annotated[bool, typer.Option("--removed", help="sample removed rows instead of kept")] = False,
 ) -> None:
     """Schema, counts, removal reasons and sample rows of a dataset, read with DuckDB."""
@@ -176,6 +184,7 @@ def report(
 
 def _mount_subapps() -> None:
     """Sub-apps import only typer/rich at this point; torch and tokenizers load lazily."""
+    from corpus.scoring.cli import classifier_app
     from corpus.tokens.cli import tokenizer_app
     from corpus.train.cli import train_app
 
@@ -183,6 +192,7 @@ def _mount_subapps() -> None:
         return  # main() called again in one process (tests)
     app.add_typer(train_app, name="train")
     app.add_typer(tokenizer_app, name="tokenizer")
+    app.add_typer(classifier_app, name="classifier")
 
 
 def _walk(cmd: click.Command) -> Iterator[click.Command]:
