@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import torch
 
 from corpus.train import checkpoint
@@ -74,6 +75,7 @@ def run(tmp_path, rate: float) -> tuple[float, float, torch.Tensor]:
     return sum(loads[:5]) / 5, sum(loads[-20:]) / 20, bias
 
 
+@pytest.mark.slow  # 200 training steps
 def test_bias_balances_skewed_load(tmp_path):
     write_stream(str(tmp_path / "tokens"), skewed_rows(512), SEQ, rows_per_group=128)
     before, after, bias = run(tmp_path, RATE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import torch
 import typer
 import yaml
@@ -30,6 +31,7 @@ def _app() -> typer.Typer:
     return app
 
 
+@pytest.mark.slow  # trains through three stages, then exports
 def test_train_then_export_loads_in_transformers(tmp_path):
     from transformers import AutoTokenizer, Glm4MoeForCausalLM
 

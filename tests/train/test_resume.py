@@ -27,6 +27,7 @@ KEYS = (
 )
 
 
+@pytest.mark.slow  # two training runs (one interrupted, one through)
 def test_resume_is_exact(tmp_path):
     cfg = three_stage_config(tmp_path)
     straight, split = tmp_path / "straight", tmp_path / "split"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from corpus.stages.base import REASON, StageContext
 from corpus.stages.extract import Params, extract_batch, run
@@ -79,6 +80,7 @@ def shingle_f1(predicted: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+@pytest.mark.slow  # every page of the article benchmark
 def test_extraction_f1_on_article_benchmark(shared_data: Path):
     from warcio.archiveiterator import ArchiveIterator
 
