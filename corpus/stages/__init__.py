@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "score": "corpus.stages.score",
     "bucket": "corpus.stages.bucket",
     "mixture": "corpus.stages.mixture",
+    "agent": "corpus.stages.agent",
 }
 
 

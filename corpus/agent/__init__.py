@@ -1,0 +1,1 @@
+"""Agent trajectories in GLM-4.5's chat format (mid-training data)."""
