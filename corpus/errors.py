@@ -29,13 +29,21 @@ class UserError(Exception):
 def first_line(message: object, limit: int = MAX_LINE) -> str:
     """The first meaningful line of an error message, at most ``limit`` characters.
 
-    Skips blank lines and py4j's "An error occurred while calling o42.load." preamble and
-    drops the package of a Java exception (``org.apache.spark.SparkException:`` ->
-    ``SparkException:``), so DuckDB's
-    ``Parser Error: syntax error at or near "form"`` and Spark's first cause stay readable.
+    Skips blank lines and py4j's "An error occurred while calling o42.load." preamble, drops
+    the package of a Java exception (``: org.apache.spark.SparkException:`` ->
+    ``SparkException:``) and, for an error a Python worker raised (the message carries its
+    traceback), takes the traceback's exception line. So DuckDB's ``Parser Error: syntax
+    error at or near "form"`` and Spark's first cause stay readable on one line.
     """
-    for raw in str(message).splitlines():
-        line = raw.strip()
+    raw = str(message).splitlines()
+    for i, text in enumerate(raw):
+        if text.strip().startswith("Traceback (most recent call last):"):
+            after = [t for t in raw[i + 1 :] if t.strip() and not t[:1].isspace()]
+            if after:
+                raw = after
+            break
+    for text in raw:
+        line = text.strip().lstrip(":").strip()
         if not line or _NOISE.match(line):
             continue
         line = _JAVA_PACKAGE.sub("", line)

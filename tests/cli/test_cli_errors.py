@@ -187,6 +187,13 @@ def test_first_line_of_long_messages():
         'Parser Error: syntax error at or near "form"'
     )
     assert len(first_line("x" * 1000)) == 300
+    py4j = "An error occurred while calling o7.save.\n: org.apache.spark.SparkException: Job aborted\n\tat x"
+    assert first_line(py4j) == "SparkException: Job aborted"
+    worker = (
+        "\n  An exception was thrown from the Python worker. Please see the stack trace below.\n"
+        'Traceback (most recent call last):\n  File "w.py", line 3, in f\n    g()\nValueError: bad row\n'
+    )
+    assert first_line(worker) == "ValueError: bad row"
     assert str(UserError("a")) == "a"
 
 
