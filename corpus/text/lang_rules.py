@@ -22,6 +22,8 @@ from typing import Any
 
 from datatrove.utils.word_tokenizers import WordTokenizer
 
+from corpus.text.word_tokenizers import CLUSTERS_PER_WORD, UNSPACED, ClusterTokenizer
+
 FILTERS = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
 """Filter names in the order they run. No filter edits the text here, so the kept set does not
 depend on the order, only the reported reason does. FineWeb runs repetition first; we run
@@ -86,8 +88,16 @@ _ALL_LANGS: dict[str, dict[str, Any]] = {
     "c4": {"filter_no_terminal_punct": False},
 }
 
-NO_WORD_SPACES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "yue", "wuu"})
+NO_WORD_SPACES = UNSPACED
 """Languages written without spaces: C4's whitespace word counts per line mean nothing there."""
+
+NO_TERMINAL_PUNCT = frozenset({"th", "lo", "bo"})
+"""Languages whose lines do not end in a character of datatrove's TERMINAL_PUNCTUATION: Thai
+and Lao end sentences with a space, Tibetan with the shad (U+0F0D, not in the list). FineWeb's
+line-punctuation rule would remove all their prose (a Thai article the tests write: ratio 0)."""
+
+GOPHER_MIN_WORDS, GOPHER_MAX_WORDS = 50, 100_000
+"""datatrove's (Gopher's) document length bounds in words."""
 
 
 def _row_kwargs(row: Row) -> dict[str, dict[str, Any]]:
@@ -154,8 +164,18 @@ def rules_for(lang: str, tokenizer: WordTokenizer, tokenizer_is_fallback: bool) 
                 kwargs["gopher_quality"]["min_stop_words"] = None
             if tokenizer_is_fallback:  # whitespace "words" of an unsegmented script: no length rules
                 kwargs["gopher_quality"].update(min_avg_word_length=None, max_avg_word_length=None)
+    if isinstance(getattr(tokenizer, "inner", tokenizer), ClusterTokenizer):
+        # Tokens are character clusters: document length in clusters, no n-gram repetition
+        # rules (a frequent 2-cluster sequence is a common syllable, not a repeated phrase).
+        kwargs["gopher_quality"].update(
+            min_doc_words=GOPHER_MIN_WORDS * CLUSTERS_PER_WORD,
+            max_doc_words=GOPHER_MAX_WORDS * CLUSTERS_PER_WORD,
+        )
+        kwargs["gopher_repetition"].update(top_n_grams=(), dup_n_grams=())
     for name, extra in _ALL_LANGS.items():
         kwargs[name].update(extra)
     if lang in NO_WORD_SPACES:
         kwargs["c4"].update(min_words_per_line=-1, max_word_length=-1)
+    if lang in NO_TERMINAL_PUNCT:
+        kwargs["fineweb"]["line_punct_thr"] = 0.0  # datatrove's "off" value
     return kwargs

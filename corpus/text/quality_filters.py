@@ -21,7 +21,7 @@ from datatrove.pipeline.filters import (
 from datatrove.pipeline.filters.base_filter import get_filter_result
 
 from corpus.text.lang_rules import FILTERS, rules_for
-from corpus.text.word_tokenizers import word_tokenizer
+from corpus.text.word_tokenizers import WordsOnly, word_tokenizer
 
 _CLASSES = {
     "gopher_repetition": GopherRepetitionFilter,
@@ -109,8 +109,14 @@ class FilterChain:
         self.lang = lang
         self.tokenizer, self.tokenizer_is_fallback = word_tokenizer(lang)
         self.kwargs = resolve(lang, layers)
+        # Gopher quality counts words as the Gopher paper does (whitespace-delimited, so
+        # punctuation is part of a word, never a word of its own); see WordsOnly.
+        words_only = WordsOnly(self.tokenizer)
         self.filters = [
-            (name, _CLASSES[name](language=self.tokenizer, **kwargs))
+            (
+                name,
+                _CLASSES[name](language=words_only if name == "gopher_quality" else self.tokenizer, **kwargs),
+            )
             for name, kwargs in self.kwargs.items()
             if kwargs is not None
         ]
