@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/sample/sample.warc.gz
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench lint sample train-demo train-full-lengths clean
+.PHONY: setup demo report test test-fast bench lint sample train-demo train-full-lengths clean
 
 setup: $(STAMP)
 
