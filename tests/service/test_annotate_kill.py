@@ -72,7 +72,23 @@ def _start(tmp_path: Path, pipeline: Path, log: Path) -> subprocess.Popen:
 
 
 def _cached_docs(tmp_path: Path, texts: list[str]) -> set[str]:
-    job = Job("", "test-model", TEMPLATE, "", 1000, "text", 0.0, 16, 60.0, 1, 1, 0.0, 0.0, "")
+    job = Job(
+        backend="openai",
+        url="",
+        model="test-model",
+        template=TEMPLATE,
+        template_sha256="",
+        max_chars=1000,
+        text_column="text",
+        temperature=0.0,
+        max_tokens=16,
+        timeout_s=60.0,
+        per_task=1,
+        retries=1,
+        backoff_s=0.0,
+        max_backoff_s=0.0,
+        cache_dir="",
+    )
     keys = set(KeyCache(str(tmp_path / "out/_cache/annotate")).keys())
     return {t.split()[0] for t in texts if request_key(job, t) in keys}
 

@@ -60,7 +60,7 @@ def test_annotate_keeps_failures_caches_successes_and_retries_only_failures(spar
         assert m["rows_in"] == 14 and m["rows_kept"] == 14 and m["metrics"]["not_sampled"] == 0
         assert m["transient_failures"] == 1
         assert m["metrics"]["failed"] == 2 and m["metrics"]["annotated"] == 12
-        assert m["metrics"]["http_requests"] == sum(first.values())
+        assert m["metrics"]["requests"] == sum(first.values())
         for i in range(14):
             r = rows[f"d{i:03d}"]
             if i == 3:

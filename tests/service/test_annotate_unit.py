@@ -82,6 +82,7 @@ def test_sample_size_xor_fraction():
 
 def _job(base_url: str, cache_dir: str, per_task: int = 4) -> Job:
     return Job(
+        backend="openai",
         url=base_url + "/chat/completions",
         model="test-model",
         template="Rate: {text}",
