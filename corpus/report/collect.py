@@ -396,6 +396,36 @@ def _fmt(v: Any) -> str:
     return s if len(s) <= 120 else s[:120] + "…"
 
 
+IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+MAX_IMAGE_BYTES = 2_000_000
+
+
+def artifact_images(stages: list[Stage]) -> list[dict[str, Any]]:
+    """Images a stage committed as artifacts (e.g. a mixture's token-share plot), listed in its
+    manifest: ``{stage, file, uri}`` with the bytes inlined as a ``data:`` URI (up to 2 MB)."""
+    import base64
+
+    out = []
+    for s in stages:
+        for a in s.manifest.get("artifacts") or []:
+            mime = IMAGE_TYPES.get(Path(a["file"]).suffix.lower())
+            if mime is None or a.get("bytes", 0) > MAX_IMAGE_BYTES:
+                continue
+            path = fs.join(s.folder, a["file"])
+            if not fs.exists(path):
+                continue
+            with fs.open_binary(path) as f:
+                data = f.read()
+            out.append(
+                {
+                    "stage": s.name,
+                    "file": a["file"],
+                    "uri": f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}",
+                }
+            )
+    return out
+
+
 def training(run_dir: str) -> dict[str, Any]:
     """A training run's ``metrics.jsonl`` (written by ``corpus train``): per-step records.
 

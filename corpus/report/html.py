@@ -446,6 +446,12 @@ def training_panel(run: dict[str, Any]) -> str:
     return body
 
 
+def artifacts_panel(images: list[dict[str, Any]]) -> str:
+    return "".join(
+        figure(f"artifact-{i['stage']}-{i['file']}", i["uri"], f"{i['stage']}: {i['file']}") for i in images
+    )
+
+
 def samples_panel(samples: list[dict[str, Any]]) -> str:
     body = ""
     for s in samples:
@@ -502,6 +508,8 @@ def build(roots: Sequence[str], train_dirs: Sequence[str] = ()) -> str:
             sections.append(section(f"code{sfx}", f"Code tiers{label}", code_panel(tiers)))
         if toks := collect.token_panels(con, stages):
             sections.append(section(f"tokens{sfx}", f"Tokens{label}", tokens_panel(toks)))
+        if images := collect.artifact_images(stages):
+            sections.append(section(f"artifacts{sfx}", f"Artifact images{label}", artifacts_panel(images)))
         if metrics := collect.scalar_metrics(stages):
             sections.append(section(f"metrics{sfx}", f"Stage metrics{label}", metrics_panel(metrics)))
         if samples := collect.samples(con, stages):

@@ -199,6 +199,36 @@ def test_page_is_self_contained_and_escapes_documents(scored):
     assert "languages" not in panels and "clusters" not in panels  # no lang column, no dedup stage
 
 
+def test_artifact_images_are_inlined(scored):
+    """A stage's committed image artifact (a mixture's token-share plot, say) shows up inlined."""
+    import base64
+    import hashlib
+
+    root, _ = scored
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))  # only the bytes matter here: they must come back
+    art = root / "mix" / "artifacts"
+    art.mkdir(parents=True)
+    (art / "share.png").write_bytes(png)
+    table = pa.table({"id": ["a"], "text": ["x"]})
+    pq.write_table(table, root / "mix" / "part-00000.parquet")
+    entry = {"file": "artifacts/share.png", "bytes": len(png), "sha256": hashlib.sha256(png).hexdigest()}
+    write_manifest(
+        str(root / "mix"),
+        {
+            "stage": "mix",
+            "kind": "mixture",
+            "finished": "2026-01-01T00:01:00+00:00",
+            "rows_in": 1,
+            "rows_kept": 1,
+            "shards": shard_entries(str(root / "mix")),
+            "artifacts": [entry],
+        },
+    )
+    page = build([str(root)])
+    assert 'data-chart="artifact-mix-artifacts/share.png"' in page
+    assert f"data:image/png;base64,{base64.b64encode(png).decode()}" in page
+
+
 def test_cli_one_line_errors(tmp_path):
     for args, needle in (
         ([str(tmp_path / "missing")], "no such output folder"),
