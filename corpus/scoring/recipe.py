@@ -38,10 +38,17 @@ class FileSource(BaseModel):
 
 
 class DatasetSource(BaseModel):
+    """A committed dataset folder: labels from ``label_column`` (rows with a null label are
+    left out), or the constant ``label`` for every row (e.g. crawl pages as negatives)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     path: str
     text_column: str = "text"
     label_column: str = "annotation"
+    label: float | None = None
+    heldout: bool | None = None
+    max_items: int | None = Field(None, gt=0)
+    min_chars: int = Field(0, ge=0)
 
 
 class Recipe(BaseModel):
@@ -102,14 +109,28 @@ def read_rows(recipe: Recipe, base_dir: Path) -> tuple[list[str], list[str], np.
 
         d = recipe.dataset
         folder = d.path if Path(d.path).is_absolute() else str(base_dir / d.path)
-        table = ds.dataset(folder, format="parquet", exclude_invalid_files=True).to_table(
-            columns=["id", d.text_column, d.label_column]
-        )
-        table = table.filter(table.column(d.label_column).is_valid())
-        keys += table.column("id").to_pylist()
-        texts += table.column(d.text_column).to_pylist()
-        labels += table.column(d.label_column).to_pylist()
-        flags += [None] * table.num_rows
+        from corpus.tokens.cli import parquet_files
+
+        cols = ["id", d.text_column] + ([d.label_column] if d.label is None else [])
+        table = ds.dataset(parquet_files(folder), format="parquet").to_table(columns=cols)
+        if d.label is None:
+            table = table.filter(table.column(d.label_column).is_valid())
+        items = [
+            (k, t, d.label if d.label is not None else lab)
+            for k, t, lab in zip(
+                table.column("id").to_pylist(),
+                table.column(d.text_column).to_pylist(),
+                table.column(d.label_column).to_pylist() if d.label is None else [None] * table.num_rows,
+                strict=True,
+            )
+            if t is not None and len(t.strip()) >= d.min_chars
+        ]
+        if d.max_items is not None and len(items) > d.max_items:
+            items = sorted(items, key=lambda x: _rank(x[0], recipe.seed))[: d.max_items]
+        keys += [k for k, _, _ in items]
+        texts += [t for _, t, _ in items]
+        labels += [lab for _, _, lab in items]
+        flags += [d.heldout] * len(items)
     for src in recipe.files:
         k, t = read_files(src, base_dir, recipe.seed)
         keys += k

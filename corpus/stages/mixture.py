@@ -7,11 +7,16 @@ epochs in every phase go to ``_removed`` as ``mixture:dropped_bucket:<b>`` (thei
 ``mixture:dropped_group:<g>`` when they have none.
 
 Kept rows get ``mixture_group`` and, per phase, ``mixture_repeats_<phase>``: the whole number
-of times the document is used. Within each (source, group), documents are ordered by
-hash(seed, id, phase) and the ``k``-th gets ``floor(e) + floor((k+1)·f) - floor(k·f)`` repeats
-(``f`` = frac(e)), so a group's realised epochs are exactly ``floor(n·e)/n`` — no sampling
-noise, whatever the partitioning. The ``stream`` stage reads these counts (and this stage's
-artifact) instead of inline epochs.
+of times the document is used. The fractional part ``f`` of a group's epochs ``e`` is a
+systematic sample: within each (source, group), documents are ordered by (tokens,
+hash(seed, id, phase)) and the ``k``-th gets ``floor(e) + floor((k+1)·f + u) - floor(k·f + u)``
+repeats, ``u`` in [0, 1) from hash(seed, phase, source, group). Every document has the same
+chance ``f`` of the extra repeat whatever its length, the group gets ``floor(n·f)`` or
+``ceil(n·f)`` extras, and since neighbours in that order have similar lengths the extra tokens
+are within about one document's length of ``f`` x the group's tokens: realised epochs match
+the requested ones by documents and by tokens, with no sampling noise, whatever the
+partitioning. The ``stream`` stage (role ``epochs_from``) reads these counts and this stage's
+artifact instead of inline epochs.
 
 Artifact ``mixture.json``: the policy, per phase ``epochs`` (``{source: {group: epochs}}``,
 the stream's shape) and per (source, group) documents, tokens (``n_tokens`` when the input is
