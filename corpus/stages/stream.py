@@ -30,8 +30,8 @@ realised (repeats per document, and per token), rows, tokens and truncation rate
 write, ``tokens_per_source`` / ``tokens_per_group`` count ``len(input_ids)`` per row as
 DuckDB does (padding included) and ``padding_per_group`` the padding in them.
 
-With a ``mixture`` artifact input (a ``mixture`` stage; ``inputs: {input: mixture, mixture:
-mixture}`` and ``phase: phase1``) the epochs come from its ``mixture.json`` for that phase
+With an ``epochs_from`` artifact input (a ``mixture`` stage; ``inputs: {input: mixture,
+epochs_from: mixture}`` and ``phase: phase1``) the epochs come from its ``mixture.json`` for that phase
 instead of ``epochs:`` — groups are its ``mixture_group`` column — and, when the documents
 carry the stage's ``mixture_repeats_<phase>`` column, each document is repeated exactly that
 many times (the mixture's systematic sample: realised epochs per group match the artifact).
@@ -63,7 +63,7 @@ from corpus.tokens import bestfit, mixture, truncate
 
 INPUTS = {
     "input": Role("dataset", many=True, help="tokenized documents (a tokenize or mixture stage)"),
-    "mixture": Role("artifact", required=False, help="a mixture stage: epochs per group and phase"),
+    "epochs_from": Role("artifact", required=False, help="a mixture stage: epochs per group and phase"),
 }
 
 
@@ -84,7 +84,7 @@ class Params(StageParams):
     row_group_bytes: int = Field(32 << 20, gt=0)
     """Parquet row-group size (uncompressed bytes): the unit a streaming reader fetches."""
     phase: str | None = None
-    """With a ``mixture`` input: the pre-training phase whose epochs this stream realises."""
+    """With an ``epochs_from`` input: the pre-training phase whose epochs this stream realises."""
 
     @field_validator("epochs", mode="before")
     @classmethod
@@ -164,19 +164,19 @@ def _tokenizer_meta(ctx: StageContext) -> dict[str, Any]:
 
 
 def _with_mixture(ctx: StageContext, params: Params) -> tuple[Params, str | None]:
-    """Params with the epochs and group column of the ``mixture`` input's phase, and the
+    """Params with the epochs and group column of the ``epochs_from`` mixture's phase, and the
     per-document repeats column; unchanged params (and no column) without a mixture."""
     import json
     from pathlib import Path
 
-    if not ctx.has("mixture"):
+    if not ctx.has("epochs_from"):
         return params, None
-    path = Path(ctx.artifact("mixture")) / "mixture.json"
+    path = Path(ctx.artifact("epochs_from")) / "mixture.json"
     if not path.is_file():
-        raise UserError(f"stage {ctx.name!r}: input 'mixture' has no mixture.json ({path})")
+        raise UserError(f"stage {ctx.name!r}: input 'epochs_from' has no mixture.json ({path})")
     doc = json.loads(path.read_text())
     if params.epochs:
-        raise UserError(f"stage {ctx.name!r}: give `epochs:` or a mixture input, not both")
+        raise UserError(f"stage {ctx.name!r}: give `epochs:` or an `epochs_from` input, not both")
     phases = doc["phases"]
     if params.phase not in phases:
         raise UserError(f"stage {ctx.name!r}: `phase` must be one of {sorted(phases)} (the mixture's phases)")
