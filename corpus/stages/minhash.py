@@ -28,7 +28,7 @@ from corpus.dedup.lsh import candidate_edges, verified_edges
 from corpus.dedup.minhash_sig import band_keys, s_curve_threshold, signatures
 from corpus.engine.arrow_map import map_batches
 from corpus.stages.base import StageContext, StageOutput, StageParams
-from corpus.text.shingles import shingle_hashes
+from corpus.text.shingles import shingle_hashes_by_lang, shingle_spec
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -38,9 +38,19 @@ log = logging.getLogger(__name__)
 REASON_PREFIX = "minhash_duplicate_of:"
 
 
+class Shingling(StageParams):
+    unit: Literal["word", "char"]
+    ngram: int = Field(ge=1)
+
+
 class Params(StageParams):
-    ngram: int = Field(5, ge=1, description="shingle size in units")
+    ngram: int = Field(5, ge=1, description="shingle size in units (languages written with spaces)")
     unit: Literal["word", "char"] = "word"
+    per_lang: dict[str, Shingling] = Field(
+        default_factory=dict,
+        description="shingling per `lang`, over the defaults for unspaced scripts "
+        "(corpus.text.shingles.LANG_SHINGLING: zh/ja 5 characters, th/lo/km/my/bo 10)",
+    )
     bands: int = Field(14, ge=1)
     rows: int = Field(8, ge=1, description="signature values per band")
     seed: int | None = Field(None, description="permutation seed; default derived from the run seed")
@@ -70,10 +80,26 @@ def _distinct_per_doc(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarr
     return h[first], np.concatenate([[0], np.cumsum(counts)])
 
 
+def shingling_table(params: Params, langs: list[str | None]) -> dict[str, dict[str, object]]:
+    """``{"default" | lang: {"unit", "ngram"}}`` for the languages seen (manifest metric)."""
+    default = (params.unit, params.ngram)
+    overrides = {lang: (s.unit, s.ngram) for lang, s in params.per_lang.items()}
+    table = {"default": {"unit": params.unit, "ngram": params.ngram}}
+    for lang in sorted(x for x in langs if x):
+        unit, n = shingle_spec(lang, default, overrides)
+        table[lang] = {"unit": unit, "ngram": n}
+    return table
+
+
 def signature_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     """``(id, bands, shingles)`` per document: its ``bands`` LSH keys (null when the text has no
-    shingle) and, when verifying, its sorted distinct shingle hashes. ``params.seed`` must be set."""
-    hashes, offsets = shingle_hashes(batch.column("text"), params.ngram, params.unit)
+    shingle) and, when verifying, its sorted distinct shingle hashes. Each row is shingled by
+    its ``lang`` when the batch has one (:func:`shingling_table`). ``params.seed`` must be set."""
+    langs = batch.column("lang").to_pylist() if "lang" in batch.schema.names else [None] * batch.num_rows
+    overrides = {lang: (s.unit, s.ngram) for lang, s in params.per_lang.items()}
+    hashes, offsets = shingle_hashes_by_lang(
+        batch.column("text"), langs, (params.unit, params.ngram), overrides
+    )
     n = batch.num_rows
     valid = np.diff(offsets) > 0
     keys = band_keys(
@@ -104,8 +130,12 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         "" if params.verify_threshold is None else f", verified at Jaccard >= {params.verify_threshold}",
     )
     docs = ctx.input
+    has_lang = "lang" in docs.columns
     sigs = map_batches(
-        docs.select("id", "text"), signature_batch, params, _parse_datatype_string(_SIG_SCHEMA)
+        docs.select("id", "text", *(["lang"] if has_lang else [])),
+        signature_batch,
+        params,
+        _parse_datatype_string(_SIG_SCHEMA),
     )
     if params.verify_threshold is not None:
         sigs = sigs.localCheckpoint(eager=True)  # read twice: bands now, shingles for verification
@@ -119,9 +149,11 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     sizes = cluster_sizes(reps)  # one small job gives every count below
     removed = sum((size - 1) * n for size, n in sizes.items())
     rows_in = _rows_in(ctx, docs)
+    langs = [r[0] for r in docs.select("lang").distinct().collect()] if has_lang else []
     metrics = {
         "ngram": params.ngram,
         "unit": params.unit,
+        "shingling": shingling_table(params, langs),
         "bands": params.bands,
         "rows": params.rows,
         "permutation_seed": params.seed,
