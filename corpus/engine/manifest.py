@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from corpus.engine import fs
+from corpus.errors import UserError
 from corpus.stages.base import ARTIFACTS
 
 MANIFEST = "_manifest.json"
@@ -27,11 +28,22 @@ def manifest_path(dataset: str) -> str:
 
 
 def read_manifest(dataset: str) -> dict[str, Any] | None:
-    """The committed manifest of ``dataset``, or None when it was never committed."""
+    """The committed manifest of ``dataset``, or None when it was never committed.
+
+    Raises :class:`UserError` naming the file when it is not a JSON object (damaged by hand
+    or by a disk): nothing in it can be trusted, and the user has to remove or restore it."""
     path = manifest_path(dataset)
     if not fs.exists(path):
         return None
-    return json.loads(fs.read_text(path))
+    try:
+        manifest = json.loads(fs.read_text(path))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: damaged manifest ({e}); delete the stage folder to rebuild it") from None
+    if not isinstance(manifest, dict):
+        raise UserError(
+            f"{path}: damaged manifest (not a JSON object); delete the stage folder to rebuild it"
+        )
+    return manifest
 
 
 def manifest_sha256(dataset: str) -> str:

@@ -142,3 +142,10 @@ def test_master_that_answers_passes():
         check_master(ok)
     with pytest.raises(UserError):
         check_master("k8s://")
+
+
+@pytest.mark.parametrize("command", ["verify", "inspect"])
+def test_damaged_manifest_is_one_line(dataset, capsys, command):
+    (dataset / "_manifest.json").write_text("{not json")
+    code, _, err = _run_main([command, str(dataset)], capsys)
+    assert code == 2 and "_manifest.json: damaged manifest" in _one_line(err)
