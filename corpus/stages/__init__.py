@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "bucket": "corpus.stages.bucket",
     "mixture": "corpus.stages.mixture",
     "agent": "corpus.stages.agent",
+    "github_threads": "corpus.stages.github_threads",
 }
 
 

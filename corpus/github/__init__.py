@@ -1,0 +1,1 @@
+"""GitHub issues, pull requests and commits as mid-training threads."""
