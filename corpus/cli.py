@@ -154,15 +154,19 @@ def verify(path: Annotated[str, typer.Argument(help="an output root or one stage
 @app.command()
 def report(
     outputs: Annotated[
-        list[str], typer.Argument(help="pipeline output roots, e.g. out/web (several: one page for all)")
+        list[str],
+        typer.Argument(metavar="DIR", help="pipeline output roots, e.g. out/web (several: one page for all)"),
     ],
     html: Annotated[
-        str | None, typer.Option(help="where to write the HTML page (default: FIRST_OUTPUT/report.html)")
+        str | None,
+        typer.Option(metavar="FILE", help="where to write the HTML page (default: FIRST_DIR/report.html)"),
     ] = None,
     train: Annotated[
-        list[str] | None, typer.Option(help="a `corpus train` run folder to add (repeatable)")
+        list[str] | None, typer.Option(metavar="DIR", help="a `corpus train` run folder to add (repeatable)")
     ] = None,
-    png: Annotated[str | None, typer.Option(help="also save the funnel plot as a PNG here")] = None,
+    png: Annotated[
+        str | None, typer.Option(metavar="FILE", help="also save the funnel plot as a PNG here")
+    ] = None,
     open_: Annotated[bool, typer.Option("--open", help="open the page in a browser")] = False,
 ) -> None:
     """One self-contained HTML page of a run (funnel, reasons, time, languages, duplicates,

@@ -438,7 +438,7 @@ def training_panel(run: dict[str, Any]) -> str:
             ]
         )
     body += table(
-        ["stage", "steps", "tokens seen", "first loss", "last loss", "seq_len", "tok/s"],
+        ["stage", "steps", "tokens seen", "first loss (total)", "last loss (total)", "seq_len", "tok/s"],
         rows,
         cls="training",
         numeric=(1, 2, 3, 4, 5, 6),

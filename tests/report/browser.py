@@ -58,8 +58,7 @@ def render(url: str, probe_js: str, shots: Path, width: int = 1280, height: int 
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
     page = Page()
     try:
-        driver.get(url)
-        driver.execute_script("return document.readyState")  # get() returns after the load event
+        driver.get(url)  # returns after the load event: every inline image has been decoded
         page.data = driver.execute_script(probe_js)
         shots.mkdir(parents=True, exist_ok=True)
         top = shots / "top.png"
