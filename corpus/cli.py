@@ -73,6 +73,7 @@ def run(
     """Run a pipeline; stages committed with the same config, input files and inputs are skipped."""
     from corpus.engine.plan import OUT_OF_DATE, check_writable, plan, skipped_result
     from corpus.engine.progress import Timer, cluster_lines, summary_table
+    from corpus.engine.stage_warnings import summary_lines
     from corpus.spec import load_pipeline
 
     timer = Timer()
@@ -107,6 +108,8 @@ def run(
     out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}"))
     for line in cluster_lines(results):
         out.print(line, highlight=False)
+    for line in summary_lines(results):
+        out.print(line, style="yellow", highlight=False, markup=False)
     for r in results:
         if r["status"] == OUT_OF_DATE:
             out.print(f"{r['stage']}: {r['why']}; run without --only to update it", highlight=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import corpus
 from corpus import stages
-from corpus.engine import fs
+from corpus.engine import fs, stage_warnings
 from corpus.engine.commit import clean_stale, commit_artifacts, staging_folder, swap_into_place
 from corpus.engine.manifest import (
     manifest_sha256,
@@ -128,6 +128,10 @@ def run_stage(
     artifacts = commit_artifacts(artifacts_tmp, tmp)
 
     rows_in = _rows_in(out, dataset_manifests, counts)
+    if out.rows is not None:
+        stage_warnings.add(
+            metrics, stage_warnings.zero_output(spec.name, rows_in, counts["rows_kept"], counts["removed_by_reason"])
+        )
     balanced = out.balanced and out.rows is not None
     if balanced and rows_in != counts["rows_kept"] + counts["rows_removed"]:
         raise RuntimeError(

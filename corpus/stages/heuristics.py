@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
+from corpus.engine import stage_warnings
 from corpus.engine.arrow_map import document_stage, with_columns
 from corpus.stages.base import StageContext, StageOutput, StageParams
 
@@ -174,10 +175,27 @@ def heuristics_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
+    from pyspark.sql import functions as F
+
     df = ctx.input
-    langs = [params.default_lang]
-    if "lang" in df.columns:
-        langs = sorted({r[0] or params.default_lang for r in df.select("lang").distinct().collect()})
+    lang = (
+        F.coalesce(F.col("lang"), F.lit(params.default_lang))
+        if "lang" in df.columns
+        else F.lit(params.default_lang)
+    )
+    rows_in = {r[0]: r[1] for r in df.groupBy(lang.alias("l")).count().collect()}
+    langs = sorted(rows_in) or [params.default_lang]
     key = params.model_dump_json()
     metrics = {"rules": {lang: _chain(key, lang).describe() for lang in langs}}
-    return document_stage(ctx, heuristics_batch, params, metrics=metrics)
+
+    def after_write(kept) -> dict[str, Any]:
+        """Warn about a language this stage removed almost entirely (its rules may not fit it)."""
+        k_lang = (
+            F.coalesce(F.col("lang"), F.lit(params.default_lang))
+            if "lang" in kept.columns
+            else F.lit(params.default_lang)
+        )
+        kept_by_lang = {r[0]: r[1] for r in kept.groupBy(k_lang.alias("l")).count().collect()}
+        return stage_warnings.add({}, stage_warnings.language_removal(ctx.name, rows_in, kept_by_lang))
+
+    return document_stage(ctx, heuristics_batch, params, metrics=metrics, after_write=after_write)
