@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from corpus.errors import UserError
 from corpus.stages.base import Outside, StageContext, StageOutput, StageParams
@@ -98,18 +98,28 @@ class Params(StageParams):
     temperature: float = Field(default=0.0, ge=0)
     max_tokens: int = Field(default=16, gt=0)
 
+    @field_validator("template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        read_template(v)
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("backend") == "transformers":
+            from corpus.engine.local_lm import resolve_model
+
+            try:
+                resolve_model(v)
+            except FileNotFoundError as e:
+                raise ValueError(str(e)) from None
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> Params:
         if (self.sample_size is None) == (self.sample_fraction is None):
             raise ValueError("give exactly one of 'sample_size' and 'sample_fraction'")
-        read_template(self.template)
-        if self.backend == "transformers":
-            from corpus.engine.local_lm import resolve_model
-
-            try:
-                resolve_model(self.model)
-            except FileNotFoundError as e:
-                raise ValueError(str(e)) from None
         return self
 
 
