@@ -149,3 +149,10 @@ def test_batch_keeps_every_row_with_its_error_and_bounds_concurrency(tmp_path):
     )
     assert out.column("annotation_retry").to_pylist() == [None] * 10 + [errors[10], None]
     assert sum(r.calls for r in results) == 10 + 3 + 1
+
+
+def test_transformers_backend_model_that_does_not_exist_is_a_field_error(tmp_path):
+    with pytest.raises(ValueError, match="not installed"):
+        Params(template=EDU, backend="transformers", model="pkg:no_such_pkg_xyz/m.gguf", sample_size=3)
+    with pytest.raises(ValueError, match="does not exist"):
+        Params(template=EDU, backend="transformers", model=str(tmp_path / "none.gguf"), sample_size=3)
