@@ -115,7 +115,7 @@ def test_every_readme_command_runs(workdir, capsys):
             failures.append(f"$ {command}\nexit {res.returncode}\n{res.stderr[-2000:]}")
         elif re.match(r"corpus run pipelines/web\.yaml\s*(#|$)", command):
             # the demo build itself: no noise a user cannot act on
-            for noise in ("Setting default log level", "Warning:", "UserWarning", "DeprecationWarning"):
+            for noise in ("WARN", "Warning:", "UserWarning", "DeprecationWarning", "Setting default log"):
                 assert noise not in res.stderr, f"{command}: {noise!r} on stderr:\n{res.stderr[-3000:]}"
     with capsys.disabled():
         print(f"\nREADME: ran {len(ran)} commands; skipped {len(skipped)}:")

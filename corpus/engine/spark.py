@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +66,41 @@ def check_master(master: str, timeout_s: float = MASTER_CONNECT_TIMEOUT_S) -> No
     )
 
 
+_DROP_LINES = (b"WARNING: Using incubator modules",)
+_FILTER = (
+    "import sys\n"
+    "out = sys.stderr.buffer\n"
+    "for line in sys.stdin.buffer:\n"
+    "    if not line.startswith(DROP):\n"
+    "        out.write(line)\n"
+    "        out.flush()\n"
+)
+
+
+def _launch_gateway_quietly(options: dict[str, str]) -> None:
+    """Start PySpark's JVM with its stderr passed through a line filter that drops the JDK's
+    "WARNING: Using incubator modules: jdk.incubator.vector": Spark 4's launcher always adds
+    that module and the JDK prints the line with no switch to turn it off. Everything else the
+    JVM and its Python workers write reaches stderr unchanged.
+
+    Uses PySpark's documented ``launch_gateway(popen_kwargs=...)`` hook; a no-op when a JVM is
+    already there (a reused session, or spark-submit's JVM via ``PYSPARK_GATEWAY_PORT``).
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    code = f"DROP = {_DROP_LINES!r}\n{_FILTER}"
+    line_filter = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    try:
+        conf = SparkConf(loadDefaults=False).setAll(list(options.items()))
+        gateway = launch_gateway(conf, popen_kwargs={"stderr": line_filter.stdin})
+    finally:
+        line_filter.stdin.close()  # the JVM holds the pipe now; EOF when it exits
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
 def get_spark(
     master: str | None = None,
     conf: dict[str, str] | None = None,
@@ -83,24 +119,27 @@ def get_spark(
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(resolve_master(master))
-        .config("spark.ui.enabled", "true" if ui else "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.python.worker.reuse", "true")
-        .config("spark.driver.memory", os.environ.get("CORPUS_DRIVER_MEMORY", "4g"))
-        .config("spark.sql.parquet.compression.codec", "zstd")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile=file:{LOG4J}")
-        .config("spark.executor.extraJavaOptions", f"-Dlog4j.configurationFile=file:{LOG4J}")
-    )
-    for key, value in (conf or {}).items():
-        builder = builder.config(key, str(value))
+    options = {
+        "spark.master": resolve_master(master),
+        "spark.app.name": app_name,
+        "spark.ui.enabled": "true" if ui else "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "1000",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.python.worker.reuse": "true",
+        "spark.driver.memory": os.environ.get("CORPUS_DRIVER_MEMORY", "4g"),
+        "spark.sql.parquet.compression.codec": "zstd",
+        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
+        "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
+    }
+    options.update({key: str(value) for key, value in (conf or {}).items()})
+    _launch_gateway_quietly(options)
+    builder = SparkSession.builder
+    for key, value in options.items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

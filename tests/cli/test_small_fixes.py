@@ -95,3 +95,30 @@ def test_log4j_silences_the_shell_banner():
     root = props["rootLogger.level"]
     gateway = names["org.apache.spark.api.python.PythonGatewayServer"]
     assert props[f"{gateway}.level"] == root
+
+
+SPARK_START = """
+import sys
+from corpus.engine.spark import get_spark
+
+def shout(x):
+    print("worker says hello", file=sys.stderr)
+    return x
+
+spark = get_spark("local[1]")
+print(spark.sparkContext.parallelize([1, 2], 1).map(shout).count())
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_spark_start_prints_nothing_a_user_cannot_act_on():
+    """A real Spark start: no JDK incubator warning, no log-level banner; what a Python
+    worker writes to stderr still comes through."""
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", SPARK_START], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and res.stdout.strip() == "2", res.stderr[-3000:]
+    assert "worker says hello" in res.stderr
+    for noise in ("Using incubator modules", "Setting default log level", "WARN"):
+        assert noise not in res.stderr, res.stderr
