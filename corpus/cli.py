@@ -31,7 +31,7 @@ app = typer.Typer(
     help="Build GLM-4.5-style corpora on Spark.\n\n"
     "A mistake (bad file, option or value) prints one line and exits with code 2; any other "
     "error prints one line and the file holding its traceback (--debug, anywhere on the line, "
-    "prints the traceback instead).",
+    "prints the traceback instead; so does CORPUS_DEBUG=1).",
 )
 out = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -240,7 +240,7 @@ def _tidy_help(root: click.Command) -> None:
 def _usage_error(e: Exception) -> int:
     """Show a click usage error (``exit_code`` + ``format_message``, whatever class Typer
     raises it as) as the usage line and one ``error:`` line on stderr; a command group called
-    without a command gets its help on stdout. Returns the exit code (2)."""
+    without a command gets its help on stdout. Returns the error's exit code (2 for usage)."""
     message = e.format_message().strip()  # type: ignore[attr-defined]
     ctx = getattr(e, "ctx", None)
     code = getattr(e, "exit_code", 2) or 2
@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
         rc = 130
     except (typer.Exit, SystemExit) as e:
         rc = getattr(e, "exit_code", getattr(e, "code", 0))
+        if isinstance(rc, str):  # sys.exit("message"): Python prints it and exits 1
+            print(rc, file=sys.stderr)
+            rc = 1
     except typer.Abort as e:  # click 8.1 turns Ctrl-C into Abort (Typer 0.29: returns 130)
         print("interrupted" if isinstance(e.__cause__, KeyboardInterrupt) else "aborted", file=sys.stderr)
         rc = 130

@@ -209,3 +209,21 @@ def test_installed_entry_point(argv):
     assert res.returncode == 2, res
     _assert_short(res.stderr)
     assert "Usage:" in res.stdout + res.stderr
+
+
+def test_debug_from_the_environment(failing_command, capsys, monkeypatch):
+    monkeypatch.setenv("CORPUS_DEBUG", "1")
+    code, _, err = _run_main(["explode-for-test"], capsys)
+    assert code == 1 and "Traceback" in err
+
+
+def test_exit_with_a_message_is_not_success(capsys):
+    def leave() -> None:
+        sys.exit("cannot go on")
+
+    cli.app.command("exit-for-test")(leave)
+    try:
+        code, _, err = _run_main(["exit-for-test"], capsys)
+    finally:
+        cli.app.registered_commands[:] = [c for c in cli.app.registered_commands if c.callback is not leave]
+    assert code == 1 and err.strip() == "cannot go on"
