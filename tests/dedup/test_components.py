@@ -8,9 +8,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.dedup.graphs import SMALL, chain_and_stars, components, union_find
 
 
+@pytest.mark.slow  # 147 s at load 19 on 2 cores
 def test_chain_stars_and_random_graph(spark):
     """A 2,000-node path with shuffled ids and two 500-node stars each end as one component
     named by its smallest node; the whole graph (plus a random one) matches union-find."""
@@ -29,6 +32,7 @@ def test_chain_stars_and_random_graph(spark):
     assert got == expected
 
 
+@pytest.mark.slow  # three more masters in a subprocess, a standalone cluster: 300 s at load 19
 def test_identical_on_every_master(spark, spark_cluster, repo_root):
     """local[1], local[*] and the standalone cluster (one subprocess, a fresh context each)
     give exactly the components this process's local[2] gives. On a 2-core machine local[*]

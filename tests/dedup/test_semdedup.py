@@ -103,6 +103,7 @@ def _ctx(spark, df, tmp_path, seed=0):
     )
 
 
+@pytest.mark.slow  # minhash and semdedup stages on Spark: 231 s at load 10-20
 def test_template_pages_survive_minhash_and_collapse_under_semdedup(spark, tmp_path):
     """Eight pages from one template, differing in a colour word nine times (exact Jaccard
     ~0.65 < t = 0.72: MinHash, verified at t, keeps all of them), plus six unrelated pages about

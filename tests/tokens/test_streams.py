@@ -197,6 +197,7 @@ def test_manifest_matches_duckdb_and_epochs(tokens_run, tokenized, stream):
             assert abs(g["epochs_realised"] / g["epochs_requested"] - 1) <= 0.02
 
 
+@pytest.mark.slow  # the whole pipeline again in a subprocess: 135 s at load 19
 def test_same_bytes_on_local1(tokens_run, tmp_path):
     """The whole pipeline again in a subprocess on local[1] with 3 shuffle partitions instead
     of 8 (with the tokenizer the local[2] run trained: training is tested on its own): every
