@@ -3,8 +3,8 @@ venv activated as the README says, on the demo output, and exits 0.
 
 The commands come from README.md itself, so an edited README is what gets tested. The demo
 output is built once, the way ``make demo`` builds it (the bundled sample, then the README's
-own ``corpus run pipelines/web.yaml``), in a scratch folder that links the checkout's
-pipelines, manifests and venv. Commands long by nature (training, benchmarks, torchrun, a
+own ``corpus run pipelines/web.yaml``), in a scratch folder with copies of the checkout's
+pipelines and manifests and links to its code and venv. Commands long by nature (training, benchmarks, torchrun, a
 cluster URL) are on SKIP below with the reason, and printed when skipped.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ SKIP: list[tuple[str, str]] = [
         "sets up the venv / runs the whole suite; the fixture builds the demo the same way",
     ),
     (r"^make (train-demo|bench|train-full-lengths)\b", "training or benchmarks: long by nature"),
+    (r"^make\b", "make targets start with `make setup` (pip install into the venv this test runs in)"),
     (r"^corpus train\b", "training (export needs the training run's checkpoint)"),
     (r"^torchrun\b", "distributed training"),
     (r"spark://|spark-submit|--master\s+(?!local)", "needs a Spark cluster"),
@@ -39,7 +41,9 @@ SKIP: list[tuple[str, str]] = [
 ]
 """(regex over the command, why it is not run here)."""
 
-LINK = ("pipelines", "manifests", "classifiers", "corpus", "pyproject.toml", "Makefile", "scripts")
+COPY = ("pipelines", "manifests")
+"""Copied: paths inside them resolve from where they are, and must stay in the scratch folder."""
+LINK = ("classifiers", "corpus", "pyproject.toml", "Makefile", "scripts")
 
 
 def readme_commands(text: str) -> list[str]:
@@ -91,6 +95,8 @@ def _shell(command: str, cwd: Path, timeout: int = 1200) -> subprocess.Completed
 def workdir(tmp_path_factory) -> Path:
     """A scratch checkout: links to the code and the venv, its own data/ and out/."""
     work = tmp_path_factory.mktemp("readme")
+    for name in COPY:
+        shutil.copytree(ROOT / name, work / name)
     for name in LINK:
         if (ROOT / name).exists():
             (work / name).symlink_to(ROOT / name)

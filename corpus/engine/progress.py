@@ -51,7 +51,8 @@ class TaskTally:
 
 @contextmanager
 def spark_progress(sc: SparkContext, label: str, enabled: bool = True):
-    """Show ``label`` with Spark's active tasks as a bar until the block ends."""
+    """Show ``label`` with a bar of the tasks of every Spark stage run inside the block
+    (:class:`TaskTally`: done and total only grow) until the block ends."""
     if not enabled or not console.is_terminal:
         console.print(f"[bold]▶ {label}[/bold]")
         yield
@@ -68,12 +69,11 @@ def spark_progress(sc: SparkContext, label: str, enabled: bool = True):
     task = progress.add_task(label, total=None)
     stop = threading.Event()
     tally = TaskTally()
-    known = set(sc.statusTracker().getActiveStageIds())  # stages of earlier work still running
 
     def poll() -> None:
         while not stop.wait(0.5):
             try:
-                active = {k: v for k, v in _active_stages(sc).items() if k not in known}
+                active = _active_stages(sc)
             except Exception:  # the tracker is advisory; never break a run over it
                 continue
             done, total = tally.update(active)
