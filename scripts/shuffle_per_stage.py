@@ -22,9 +22,11 @@ import yaml
 
 
 def task_totals(event_log: Path) -> dict[str, int]:
-    """Shuffle write / read bytes and records summed over every task of one application."""
+    """Shuffle write / read bytes and records summed over every task of one application
+    (``event_log``: a file, or Spark 4's ``eventlog_v2_<app>/`` folder of ``events_*`` files)."""
     totals = dict.fromkeys(("shuffle_write", "shuffle_read", "shuffle_records"), 0)
-    for line in event_log.read_text(errors="replace").splitlines():
+    files = sorted(event_log.glob("events_*")) if event_log.is_dir() else [event_log]
+    for line in (ln for f in files for ln in f.read_text(errors="replace").splitlines()):
         ev = json.loads(line)
         if ev.get("Event") != "SparkListenerTaskEnd":
             continue
@@ -46,7 +48,11 @@ def main() -> None:
     spec = yaml.safe_load(Path(args.pipeline).read_text())
     events = Path(tempfile.mkdtemp(prefix="corpus-events-"))
     spec.setdefault("spark", {}).setdefault("conf", {}).update(
-        {"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}"}
+        {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": f"file://{events}",
+            "spark.eventLog.compress": "false",
+        }
     )
     spec["output"] = args.output
     tmp_yaml = events / "pipeline.yaml"
@@ -56,7 +62,18 @@ def main() -> None:
     for name in names:
         before = set(events.iterdir())
         subprocess.run(
-            [sys.executable, "-m", "corpus.cli", "run", str(tmp_yaml), "--only", name, "--master", args.master, "--no-progress"],
+            [
+                sys.executable,
+                "-m",
+                "corpus.cli",
+                "run",
+                str(tmp_yaml),
+                "--only",
+                name,
+                "--master",
+                args.master,
+                "--no-progress",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -64,10 +81,14 @@ def main() -> None:
         m = json.loads((Path(args.output) / name / "_manifest.json").read_text())
         stored = sum(e["bytes"] for e in m.get("shards", []) + m.get("removed_shards", []))
         rows.append((name, m.get("rows_in") or 0, stored, task_totals(log)))
-    print(f"{'stage':<14}{'rows in':>9}{'shards (B)':>13}{'shuffle write (B)':>19}{'shuffle read (B)':>18}{'write/row':>11}")
+    print(
+        f"{'stage':<14}{'rows in':>9}{'shards (B)':>13}{'shuffle write (B)':>19}{'shuffle read (B)':>18}{'write/row':>11}"
+    )
     for name, rows_in, stored, t in rows:
         per_row = t["shuffle_write"] / rows_in if rows_in else 0
-        print(f"{name:<14}{rows_in:>9,}{stored:>13,}{t['shuffle_write']:>19,}{t['shuffle_read']:>18,}{per_row:>11,.0f}")
+        print(
+            f"{name:<14}{rows_in:>9,}{stored:>13,}{t['shuffle_write']:>19,}{t['shuffle_read']:>18,}{per_row:>11,.0f}"
+        )
 
 
 if __name__ == "__main__":
