@@ -437,11 +437,11 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     metrics = {
         "backend": params.backend,
         "model": params.model,
-        "base_url": params.base_url,
         "template_sha256": job.template_sha256,
         "tasks": tasks,
-        "concurrency_per_task": job.per_task,
     }
+    if params.backend == "openai":
+        metrics.update(base_url=params.base_url, concurrency_per_task=job.per_task)
     return StageOutput(
         rows=rows,
         balanced=False,
