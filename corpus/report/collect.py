@@ -20,7 +20,8 @@ from corpus.engine.manifest import MANIFEST, REMOVED, SHARD_RE, read_manifest
 from corpus.errors import UserError
 
 REASON_GROUP_SQL = "regexp_replace(reason, '^(.*_of):.*$', '\\1')"  # as corpus.inspect groups them
-NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT")
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+NUMERIC += tuple("U" + t for t in NUMERIC[:5])
 SCORE_RE = re.compile(r"^(score_.+|.+_score)$")
 NOT_QUALITY = {"lang_score"}  # language-ID confidence, not a quality score
 SAMPLE_CHARS = 600
@@ -326,10 +327,19 @@ def samples(con, stages: list[Stage]) -> list[dict[str, Any]]:
         cols = dict(
             con.sql(f"select column_name, column_type from (describe select * from {removed})").fetchall()
         )
+        if "id" not in cols:
+            continue
+        # ids first (two columns), then the text of those rows only: a big _removed is never sorted with its text
+        picks = con.sql(
+            f"select id::varchar from (select id, row_number() over (partition by {REASON_GROUP_SQL} order by id) "
+            f"as n from {removed}) where n <= {SAMPLES_PER_REASON}"
+        ).fetchall()
+        if not picks:
+            continue
+        ids = ", ".join(f"'{_q(i)}'" for (i,) in picks)
         rows = con.sql(
-            f"select g, i, u, t, reason from (select {REASON_GROUP_SQL} as g, {_sample_fields(cols)}, reason, "
-            f"row_number() over (partition by {REASON_GROUP_SQL} order by id) as n from {removed}) "
-            f"where n <= {SAMPLES_PER_REASON} order by g, i"
+            f"select {REASON_GROUP_SQL} as g, {_sample_fields(cols)}, reason from {removed} "
+            f"where id::varchar in ({ids}) order by g, i"
         ).fetchall()
         for reason in dict.fromkeys(r[0] for r in rows):
             out.append(

@@ -458,7 +458,8 @@ def samples_panel(samples: list[dict[str, Any]]) -> str:
         title = f"{s['stage']}: kept" if s["kept"] else f"{s['stage']}: {s['reason']}"
         docs = ""
         for r in s["rows"]:
-            head = " · ".join(e(v) for v in (r["id"], r["url"], r["reason"]) if v)
+            detail = r["reason"] if r["reason"] != s["reason"] else None  # e.g. duplicate_of:<id>
+            head = " · ".join(e(v) for v in (r["id"], r["url"], detail) if v)
             text = (
                 f'<pre class="doc">{e(r["text"])}</pre>'
                 if r["text"] is not None
