@@ -113,7 +113,7 @@ def grouped_bars(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if len(series) > 1:
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside, never on a bar
     return _uri(fig)
 
 

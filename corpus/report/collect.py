@@ -174,7 +174,8 @@ def _bucket_column(stage: Stage, score: str) -> str | None:
 def score_panels(con, stages: list[Stage]) -> list[dict[str, Any]]:
     """One panel per quality score column, read where the column first appears (every scored
     document): a histogram, and — where a later dataset buckets that score — the bucket
-    boundaries (lowest and highest score seen in each bucket) and each bucket's rows and tokens.
+    thresholds from that stage's manifest (``metrics.thresholds[col].thresholds``, when it has
+    them), the lowest and highest score seen in each bucket, and each bucket's rows and tokens.
     ``tokens`` counts ``n_tokens`` when the bucketed dataset has it, else characters of ``text``."""
     panels = []
     seen: set[str] = set()
@@ -193,6 +194,7 @@ def score_panels(con, stages: list[Stage]) -> list[dict[str, Any]]:
                 f"from {src} where {col} is not null group by 1 order by 1"
             ).fetchall()
             panel: dict[str, Any] = {
+                "thresholds": None,
                 "stage": s.name,
                 "column": col,
                 "rows": n,
@@ -211,6 +213,10 @@ def score_panels(con, stages: list[Stage]) -> list[dict[str, Any]]:
                         else ("length(text)" if "text" in b.columns else "0")
                     )
                     panel["bucket_stage"], panel["bucket_column"] = b.name, bcol
+                    # the bucket stage's manifest: metrics.thresholds.<score column>.thresholds
+                    thr = ((b.metrics.get("thresholds") or {}).get(col) or {}).get("thresholds")
+                    ok = isinstance(thr, list) and all(isinstance(x, (int, float)) for x in thr)
+                    panel["thresholds"] = [float(x) for x in thr] if ok else None
                     panel["token_unit"] = "tokens" if weight == "n_tokens" else "characters"
                     panel["buckets"] = [
                         {"bucket": str(k), "min": a, "max": z, "rows": r, "tokens": int(t or 0)}

@@ -246,7 +246,8 @@ def clusters_panel(hists: dict[str, dict[str, int]]) -> str:
 def scores_panel(panels: list[dict[str, Any]]) -> str:
     body = ""
     for p in panels:
-        lines = [b["min"] for b in p["buckets"][1:]]
+        lines = p["thresholds"] or [b["min"] for b in p["buckets"][1:]]
+        what = "thresholds (manifest)" if p["thresholds"] else "lower boundaries (lowest score seen)"
         body += (
             f"<h3>{e(p['column'])} <span class='muted'>(in {e(p['stage'])}, {p['rows']:,} rows)</span></h3>"
         )
@@ -255,9 +256,7 @@ def scores_panel(panels: list[dict[str, Any]]) -> str:
             charts.histogram(p["edges"], p["counts"], f"{p['column']} histogram", p["column"], lines=lines),
             f"{p['column']}: rows per score bin"
             + (
-                f"; dashed: lower boundaries of {p['bucket_column']} buckets ({p['bucket_stage']})"
-                if lines
-                else ""
+                f"; dashed: {what} of the {p['bucket_column']} buckets ({p['bucket_stage']})" if lines else ""
             ),
         )
         if p["buckets"]:

@@ -93,7 +93,7 @@ def scored(tmp_path) -> tuple[Path, dict[str, np.ndarray]]:
         .append_column(
             "reason", pa.array([f"mixture:dropped_bucket:0 <{i}>" for i in range(int((~keep).sum()))])
         ),
-        metrics={"thresholds": edges.tolist(), "classifier": "quality"},
+        metrics={"thresholds": {"score_quality": {"thresholds": edges.tolist()}}, "frozen": False},
     )
     return root, {
         "score": score,
@@ -127,6 +127,9 @@ def test_score_histogram_and_bucket_boundaries_come_from_the_data(scored):
         assert b["max"] == pytest.approx(a["score"][members].max())
         assert (b["rows"], b["tokens"]) == (int(members.sum()), int(a["tokens"][members].sum()))
     assert [b["bucket"] for b in panel["buckets"]] == ["1", "2", "3"]
+    assert panel["thresholds"] == pytest.approx(edges := np.quantile(a["score"], [0.25, 0.5, 0.75]))
+    for b in panel["buckets"]:  # every bucket's scores lie above its lower threshold
+        assert b["min"] >= edges[int(b["bucket"]) - 1]
 
 
 def test_code_tiers_per_language(scored):
