@@ -1,14 +1,17 @@
 """``tokenize``: token ids per document with HF ``tokenizers``, EOS appended.
 
-Adds ``input_ids list<int32>`` (the document's ids followed by EOS) and ``n_tokens int``,
-and leaves ``text`` out unless ``keep_text``. A committed input is read shard by shard
+Adds ``input_ids list<int32>`` (the document's ids followed by EOS), ``n_tokens int`` and
+``fim`` (``psm`` / ``spm`` for a document rearranged by Fill-in-the-Middle, else null), and
+leaves ``text`` out unless ``keep_text``. A committed input is read shard by shard
 (:mod:`corpus.engine.shard_map`) and output shard i holds input shard i's documents in the same
 order — deterministic without a shuffle — written by pyarrow (the runner's Arrow writer):
 one pass over the data, and the same bytes on any master.
 Documents with no text (null, empty or whitespace only) are removed with reason
 ``tokenize:empty``. A per-source transform (``transforms: {source: name}``, see
-:mod:`corpus.tokens.transforms`) rewrites text just before encoding — the hook
-Fill-in-the-Middle for code uses.
+:mod:`corpus.tokens.transforms`) rewrites text just before encoding. Fill-in-the-Middle
+(``fim: {sources: [code], rate, spm_rate}``, :mod:`corpus.tokens.fim`) works on ids, not text:
+its sentinels must be control ids while the code around them encodes special-token strings
+as plain text.
 
 The tokenizer is one of: ``tokenizer`` (a ``tokenizer.json`` or a folder holding one, read from
 outside the output and fingerprinted); the artifact of an earlier tokenize stage given by role
@@ -36,8 +39,18 @@ from corpus.engine.arrow_map import map_batches
 from corpus.engine.shard_map import map_shards, shard_files
 from corpus.errors import UserError
 from corpus.stages.base import ARTIFACTS, REASON, Outside, Role, StageContext, StageOutput, StageParams
-from corpus.tokens import encode, transforms
+from corpus.tokens import encode, fim, transforms
 from corpus.tokens import tokenizer as tk
+
+
+class Fim(StageParams):
+    """Fill-in-the-Middle: GLM-4.5 applies it to all source code."""
+
+    sources: list[str] = Field(default_factory=lambda: ["code"], min_length=1)
+    rate: float = Field(0.5, ge=0, le=1)
+    """Share of documents rearranged (FIM rate)."""
+    spm_rate: float = Field(0.5, ge=0, le=1)
+    """Share of rearranged documents in SPM order (the rest PSM)."""
 
 
 class Params(StageParams):
@@ -59,6 +72,8 @@ class Params(StageParams):
     a source must be listed to get control ids from its text)."""
     transforms: dict[str, str] = Field(default_factory=dict)
     """``{source: transform name}`` applied before encoding."""
+    fim: Fim | None = None
+    """Fill-in-the-Middle for these sources (:mod:`corpus.tokens.fim`); None: off."""
     keep_text: bool = False
     """Copy ``text`` into the output too. Off: streams need ids only, the text stays in the
     input dataset (same ids), and copying it would double what this stage writes."""
@@ -121,16 +136,50 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
         ]
     chat = [s in params.special_token_sources for s in sources]
     encoded = _encode_by_policy(texts, chat, params, digest)
+    modes: list[str | None] = [None] * len(texts)
+    if params.fim is not None:
+        ids = pc.filter(batch.column("id"), keep).to_pylist() if "id" in batch.schema.names else []
+        encoded, modes = _fim(encoded, texts, ids, sources, params, digest, seed)
     # Scatter the encoded rows back into place; empty documents get nulls and a reason.
     slot = pc.subtract(pc.cumulative_sum(pc.cast(keep, pa.int64())), 1)
     take = pc.if_else(keep, slot, pa.scalar(None, pa.int64()))
     input_ids = encoded.take(take)
     n_tokens = pc.cast(pc.list_value_length(input_ids), pa.int32())
+    fim_mode = pa.array(modes, pa.string()).take(take)
     reason = pc.if_else(empty, pa.scalar("tokenize:empty"), pa.scalar(None, pa.string()))
     return pa.RecordBatch.from_arrays(
-        [*batch.columns, input_ids, n_tokens, reason],
-        names=[*batch.schema.names, "input_ids", "n_tokens", REASON],
+        [*batch.columns, input_ids, n_tokens, fim_mode, reason],
+        names=[*batch.schema.names, "input_ids", "n_tokens", "fim", REASON],
     )
+
+
+def _fim(
+    encoded: pa.ListArray,
+    texts: list[str],
+    ids: list[str],
+    sources: list[str | None],
+    params: Params,
+    digest: str,
+    seed: int,
+) -> tuple[pa.ListArray, list[str | None]]:
+    """Replace the ids of the documents chosen for FIM by their PSM/SPM layout; the mode per row."""
+    fim_params = params.fim
+    assert fim_params is not None
+    chosen = {
+        k: sp
+        for k, (t, i, s) in enumerate(zip(texts, ids, sources, strict=True))
+        if s in fim_params.sources
+        and (sp := fim.split(t, i, seed, fim_params.rate, fim_params.spm_rate)) is not None
+    }
+    modes: list[str | None] = [chosen[k].mode if k in chosen else None for k in range(len(texts))]
+    if not chosen:
+        return encoded, modes
+    raw_tok = encode.encoder(params.tokenizer, digest, True)
+    rows = fim.assemble(raw_tok, list(chosen.values()), tk.special_id(raw_tok, params.eos_token))
+    replaced = dict(zip(chosen, rows, strict=True))
+    lists = [replaced.get(k) for k in range(len(texts))]
+    merged = [v if v is not None else encoded[k].as_py() for k, v in enumerate(lists)]
+    return pa.array(merged, pa.list_(pa.int32())), modes
 
 
 def _encode_by_policy(texts: list[str], chat: list[bool], params: Params, digest: str) -> pa.Array:
@@ -221,12 +270,13 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     except (OSError, ValueError) as e:
         raise UserError(f"stage {ctx.name!r}: {e}") from None
     fn = functools.partial(tokenize_batch, digest=digest, seed=ctx.seed)
-    drop = {"input_ids", "n_tokens", REASON} | (set() if params.keep_text else {"text"})
+    drop = {"input_ids", "n_tokens", "fim", REASON} | (set() if params.keep_text else {"text"})
     schema = StructType(  # built here, not parsed from DDL: parsing goes through the JVM
         [f for f in ctx.input.schema.fields if f.name not in drop]
         + [
             StructField("input_ids", ArrayType(IntegerType())),
             StructField("n_tokens", IntegerType()),
+            StructField("fim", StringType()),
             StructField(REASON, StringType()),
         ]
     )
@@ -240,7 +290,11 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         from pyspark.sql import functions as F
 
         per = kept.groupBy("source").agg(F.sum("n_tokens").alias("t")).collect()
-        return {"tokens": sum(r.t for r in per), "tokens_per_source": {r.source: r.t for r in per}}
+        out = {"tokens": sum(r.t for r in per), "tokens_per_source": {r.source: r.t for r in per}}
+        if params.fim is not None:
+            modes = kept.where(F.col("source").isin(params.fim.sources)).groupBy("fim").count().collect()
+            out["fim"] = {(r["fim"] or "none"): r["count"] for r in modes}
+        return out
 
     if trained is not None:
         metrics["tokenizer_trained_on_docs"] = trained

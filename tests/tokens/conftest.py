@@ -67,6 +67,7 @@ def pipeline_yaml(docs: Path, output: Path, path: Path) -> Path:
                 "inputs": [str(docs)],
                 "train_vocab_size": 400,
                 "train_sample_docs": 3000,
+                "fim": {"sources": ["code"]},
             },
             {
                 "name": "pre",

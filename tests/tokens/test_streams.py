@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.tokens import mixture
+from corpus.tokens import fim, mixture
 from corpus.tokens import tokenizer as tk
 
 from .conftest import EPOCHS, SEED, SEQ_BEST_FIT, SEQ_TRUNCATE
@@ -56,8 +56,19 @@ def test_tokenize_stage(tokens_run, tokenized):
     eos = m["metrics"]["eos_id"]
     texts = {d["id"]: d["text"] for d in tokens_run["docs"]}
     some = sorted(tokenized)[:500]
-    decoded = tok.decode_batch([tokenized[i]["input_ids"][:-1] for i in some], skip_special_tokens=False)
-    assert decoded == [texts[i] for i in some]
+    plain = [i for i in some if tokenized[i]["fim"] is None]
+    decoded = tok.decode_batch([tokenized[i]["input_ids"][:-1] for i in plain], skip_special_tokens=False)
+    assert decoded == [texts[i] for i in plain]
+    # Fill-in-the-Middle on the code documents (half of them, PSM and SPM): restored exactly
+    code = [d for d in tokenized.values() if d["source"] == "code"]
+    moved = [d for d in code if d["fim"] is not None]
+    assert {d["fim"] for d in moved} == {"psm", "spm"} and abs(len(moved) / len(code) - 0.5) < 0.06
+    assert all(fim.restore(tok, d["input_ids"])[1] == texts[d["id"]] for d in moved)
+    assert all(d["fim"] is None for d in tokenized.values() if d["source"] != "code")
+    assert sum(m["metrics"]["fim"].values()) == len(code) and m["metrics"]["fim"]["none"] == len(code) - len(
+        moved
+    )
+    assert "artifacts/tokenizer/tokenizer.json" in {a["file"] for a in m["artifacts"]}
     assert all(d["input_ids"][-1] == eos and d["n_tokens"] == len(d["input_ids"]) for d in tokenized.values())
     assert sum(m["metrics"]["tokens_per_source"].values()) == sum(d["n_tokens"] for d in tokenized.values())
 
@@ -121,11 +132,10 @@ def test_best_fit_round_trip_is_exact(tokens_run, tokenized):
     # chunks decode as its chunks.
     tok = Tokenizer.from_file(str(out / "tokenize" / "artifacts" / "tokenizer" / "tokenizer.json"))
     decoded = Counter(tok.decode_batch([list(s) for s in seen.elements()], skip_special_tokens=False))
-    texts = {d["id"]: d["text"] for d in tokens_run["docs"]}
     want = Counter()
     for d in tokenized.values():
-        if d["n_tokens"] <= L:
-            want[texts[d["id"]] + tk.EOS] += d["repeats"]
+        if d["n_tokens"] <= L:  # the document's text + EOS (checked in test_tokenize_stage)
+            want[tok.decode(d["input_ids"], skip_special_tokens=False)] += d["repeats"]
         else:
             for start in range(0, d["n_tokens"], L):
                 want[tok.decode(d["input_ids"][start : start + L], skip_special_tokens=False)] += d["repeats"]
