@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "mixture": "corpus.stages.mixture",
     "agent": "corpus.stages.agent",
     "github_threads": "corpus.stages.github_threads",
+    "reasoning": "corpus.stages.reasoning",
 }
 
 

@@ -1,0 +1,1 @@
+"""Reasoning data: final answers and their checks."""
