@@ -102,7 +102,7 @@ def run(
         where = f"on {resolve_master(master, p.master)}"
         spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
         try:
-            results = run_pipeline(spark, p, root, only, force, progress=progress)
+            results = run_pipeline(spark, p, root, only, force, progress=progress, items=items)
         finally:
             spark.stop()
     out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}"))

@@ -59,10 +59,14 @@ def run_pipeline(
     only: list[str] | None = None,
     force: list[str] | None = None,
     progress: bool = True,
+    items: list[PlanItem] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the planned stages in order; returns one summary dict per stage."""
+    """Run the planned stages in order; returns one summary dict per stage. ``items``: the
+    plan already made for these arguments (the CLI plans before starting Spark), so outside
+    files are listed and hashed once."""
     output = output or pipeline.output
-    items = plan(pipeline, output, only, force)  # missing inputs fail before anything is created
+    if items is None:
+        items = plan(pipeline, output, only, force)  # missing inputs fail before anything is created
     check_writable(output)
     results = []
     for item in items:
