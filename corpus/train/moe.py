@@ -81,12 +81,14 @@ class Router(nn.Module):
 
 
 def _grouped_mm_fits(x: torch.Tensor, *dims: int) -> bool:
-    """``F.grouped_mm`` needs 16-byte aligned rows; on CUDA it is a bf16 (Hopper) kernel."""
+    """``F.grouped_mm`` needs 16-byte aligned rows; on CUDA it is a bf16 (Hopper) kernel, and
+    under ``torch.compile`` its shape check demands bf16 on every device (torch 2.13)."""
     if not hasattr(F, "grouped_mm"):
         return False
     per_16_bytes = 16 // x.element_size()
     aligned = all(d % per_16_bytes == 0 for d in dims)
-    return aligned and (x.device.type == "cpu" or x.dtype == torch.bfloat16)
+    eager_cpu = x.device.type == "cpu" and not torch.compiler.is_compiling()
+    return aligned and (eager_cpu or x.dtype == torch.bfloat16)
 
 
 class GroupedExperts(nn.Module):

@@ -182,25 +182,37 @@ def build_meta(cfg: ModelConfig) -> GLM4MoE:
 INIT_BLOCK_ROWS = 256
 
 
-def _row_block_normal(
-    name: str, shape: torch.Size, start: int, stop: int, std: float, seed: int
-) -> torch.Tensor:
-    """Rows ``[start, stop)`` (dim 0) of the N(0, std) init of parameter ``name``.
+def fill_rows(out: torch.Tensor, name: str, shape: torch.Size, start: int, std: float, seed: int) -> None:
+    """Write rows ``[start, start + len(out))`` (dim 0) of the N(0, std) init of parameter ``name``
+    (global ``shape``) into ``out``.
 
     Block ``b`` of dim 0 (``INIT_BLOCK_ROWS`` rows of a matrix, one expert of a stacked
-    ``[E, out, in]`` tensor) is drawn from its own generator seeded by ``(seed, name, b)``,
-    so any rank can draw exactly the rows it holds and every sharding gives the same weights.
+    ``[E, out, in]`` tensor) is drawn from its own generator seeded by ``(seed, name, b)``, in
+    ``out``'s dtype, so any rank can draw exactly the rows it holds and every sharding gives
+    the same weights. Blocks inside ``out`` are drawn in place; only a block cut by the shard
+    edge is drawn whole into a temporary (peak memory: the parameter plus one block).
     """
     per = 1 if len(shape) >= 3 else INIT_BLOCK_ROWS
-    rest = tuple(shape[1:])
-    parts = []
+    stop = start + out.shape[0]
     blocks = range(start // per, -(-stop // per)) if stop > start else range(0)
     for b in blocks:
         lo, hi = b * per, min((b + 1) * per, shape[0])
         g = torch.Generator().manual_seed(xxhash.xxh64_intdigest(f"init:{seed}:{name}:{b}".encode()) >> 1)
-        block = torch.empty((hi - lo, *rest)).normal_(0.0, std, generator=g)
-        parts.append(block[max(start, lo) - lo : min(stop, hi) - lo])
-    return torch.cat(parts) if parts else torch.empty((0, *rest))
+        if start <= lo and hi <= stop:
+            out[lo - start : hi - start].normal_(0.0, std, generator=g)
+        else:
+            block = torch.empty((hi - lo, *shape[1:]), dtype=out.dtype).normal_(0.0, std, generator=g)
+            a, z = max(start, lo), min(stop, hi)
+            out[a - start : z - start].copy_(block[a - lo : z - lo])
+
+
+def _row_block_normal(
+    name: str, shape: torch.Size, start: int, stop: int, std: float, seed: int
+) -> torch.Tensor:
+    """Rows ``[start, stop)`` of the init of ``name`` as a new fp32 tensor (see ``fill_rows``)."""
+    out = torch.empty((stop - start, *shape[1:]))
+    fill_rows(out, name, shape, start, std, seed)
+    return out
 
 
 def _local_rows(p: torch.Tensor) -> tuple[int, int]:
@@ -231,7 +243,12 @@ def init_parameters(model: GLM4MoE, seed: int) -> None:
         local = p.to_local() if isinstance(p, DTensor) else p
         if p.ndim >= 2:
             start, stop = _local_rows(p)
-            local.copy_(_row_block_normal(name, p.shape, start, stop, std, seed).to(local.device))
+            if local.device.type == "cpu":
+                fill_rows(local, name, p.shape, start, std, seed)
+            else:  # generators are CPU ones: draw there, copy over
+                cpu = torch.empty(local.shape, dtype=local.dtype)
+                fill_rows(cpu, name, p.shape, start, std, seed)
+                local.copy_(cpu)
         elif name.endswith("bias"):
             local.zero_()
         else:
