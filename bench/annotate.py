@@ -16,6 +16,7 @@ process's GIL), answering each request after ``--delay-ms`` (a stand-in for mode
   retries): the floor an annotator's overhead is measured against.
 
 Cache hits: ``annotate_batch`` again over the same rows, all cached (no request), rows/s.
+Each concurrency runs ``--rounds`` alternating rounds (ours, peer, ours cached); medians.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,6 +108,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=400)
     ap.add_argument("--delay-ms", type=float, default=20.0)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(args.delay_ms / 1000)],
@@ -121,20 +124,25 @@ def main() -> None:
             f"server {base_url}, {args.delay_ms:g} ms per answer, {args.rows} rows, load {os.getloadavg()[0]:.1f}"
         )
         print(f"{'concurrency':>11}  {'ours req/s':>10}  {'peer req/s':>10}  {'ratio':>5}  {'bound':>7}")
+        hits = []
         for c in (1, 4, 16):
-            texts = [f"doc-{c * 100_000 + i} a paragraph about cats and fractions." for i in range(args.rows)]
-            with tempfile.TemporaryDirectory() as cache:
-                s_ours, calls = ours(base_url, texts, c, cache)
-                s_peer = peer(base_url, texts, c)
-                ideal = c / (args.delay_ms / 1000)
-                r_ours, r_peer = calls / s_ours, len(texts) / s_peer
-                print(f"{c:>11}  {r_ours:>10.1f}  {r_peer:>10.1f}  {r_ours / r_peer:>5.2f}  {ideal:>7.0f}")
-                s_hit, hit_calls = ours(base_url, texts, c, cache)
-                assert hit_calls == 0
-                if c == 16:
-                    print(
-                        f"cache hits: {len(texts) / s_hit:,.0f} rows/s (no request; load {os.getloadavg()[0]:.1f})"
-                    )
+            r_ours, r_peer = [], []
+            for rnd in range(args.rounds):  # alternating rounds, medians: the machine is shared
+                texts = [
+                    f"doc-{(c * 10 + rnd) * 100_000 + i} a paragraph about cats." for i in range(args.rows)
+                ]
+                with tempfile.TemporaryDirectory() as cache:
+                    s_ours, calls = ours(base_url, texts, c, cache)
+                    r_ours.append(calls / s_ours)
+                    r_peer.append(len(texts) / peer(base_url, texts, c))
+                    s_hit, hit_calls = ours(base_url, texts, c, cache)
+                    assert hit_calls == 0
+                    hits.append(len(texts) / s_hit)
+            mo, mp = statistics.median(r_ours), statistics.median(r_peer)
+            ideal = c / (args.delay_ms / 1000)
+            print(f"{c:>11}  {mo:>10.1f}  {mp:>10.1f}  {mo / mp:>5.2f}  {ideal:>7.0f}")
+        load = os.getloadavg()[0]
+        print(f"cache hits: {statistics.median(hits):,.0f} rows/s (median; no request; load {load:.1f})")
     finally:
         server.stdin.close()
         server.wait(timeout=10)
