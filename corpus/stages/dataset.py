@@ -97,12 +97,20 @@ class Params(StageParams):
 
 
 def outside_files(params: Params, base_dir: Path) -> list[Outside]:
+    """What the stage reads: the ``paths`` globs, the list file and each glob it lists (the
+    plan fingerprints them; a changed or added shard reruns the stage)."""
+    from corpus.engine import fs
+    from corpus.warc.paths import read_manifest
+
     def abs_(p: str) -> str:
         return p if "://" in p or Path(p).is_absolute() else str(base_dir / p)
 
     out = [Outside(abs_(p), "glob") for p in params.paths]
     if params.manifest:
-        out.append(Outside(abs_(params.manifest), "file"))
+        manifest = abs_(params.manifest)
+        out.append(Outside(manifest, "file"))
+        if fs.is_file(manifest):  # a missing one is reported by the plan, naming the field
+            out += [Outside(entry, "glob") for entry in read_manifest(manifest)]
     return out
 
 

@@ -144,12 +144,14 @@ def good_id(i: int) -> str:
     return fw2_row(i)["id"]
 
 
-def test_outside_files_are_the_globs_and_the_list(tmp_path):
+def test_outside_files_are_the_globs_the_list_and_its_entries(tmp_path):
     from corpus.stages.dataset import Params, outside_files
 
+    (tmp_path / "list.txt").write_text("# shards\nshards/*.jsonl.gz\n")
     p = Params(paths=["data/*.parquet"], manifest="list.txt")
     files = outside_files(p, tmp_path)
     assert [(f.path, f.kind) for f in files] == [
         (str(tmp_path / "data/*.parquet"), "glob"),
         (str(tmp_path / "list.txt"), "file"),
+        (str(tmp_path / "shards/*.jsonl.gz"), "glob"),
     ]
