@@ -42,7 +42,12 @@ def fit(x: np.ndarray, k: int, seed: int, niter: int = 20) -> np.ndarray:
     import faiss
 
     k = used_clusters(k, len(x))
-    km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, spherical=True, verbose=False)
+    # used_clusters keeps >= 40 points per centroid except for k == 1 on a smaller input, where
+    # faiss's "please provide at least 39 training points" (printed to stderr by its C++, not
+    # a Python warning) tells the user nothing they can act on: its threshold is set to 1.
+    km = faiss.Kmeans(
+        x.shape[1], k, niter=niter, seed=seed, spherical=True, verbose=False, min_points_per_centroid=1
+    )
     km.train(np.ascontiguousarray(x, dtype=np.float32))
     return np.asarray(km.centroids, dtype=np.float32)
 

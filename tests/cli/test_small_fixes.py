@@ -122,3 +122,17 @@ def test_spark_start_prints_nothing_a_user_cannot_act_on():
     assert "worker says hello" in res.stderr
     for noise in ("Using incubator modules", "Setting default log level", "WARN"):
         assert noise not in res.stderr, res.stderr
+
+
+def test_kmeans_on_a_small_input_prints_nothing(capfd):
+    """faiss's C++ prints "please provide at least 39 training points" for one centroid over
+    a small sample (the demo's semdedup stage hit it); nothing a user can act on."""
+    import numpy as np
+
+    from corpus.dedup.kmeans import fit
+
+    x = np.random.default_rng(0).normal(size=(37, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    centroids = fit(x, 1, seed=0)
+    assert centroids.shape == (1, 16)
+    assert capfd.readouterr().err == ""
