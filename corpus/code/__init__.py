@@ -1,0 +1,1 @@
+"""Source code: what a file is (language, licence) and whether it belongs in the corpus."""
