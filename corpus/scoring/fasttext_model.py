@@ -44,6 +44,8 @@ def train(
     lr: float,
     word_ngrams: int,
     min_count: int,
+    minn: int,
+    maxn: int,
     bucket: int,
     seed: int,
     quantize: bool,
@@ -54,7 +56,15 @@ def train(
     import fasttext
 
     args = dict(
-        dim=dim, epoch=epoch, lr=lr, wordNgrams=word_ngrams, minCount=min_count, bucket=bucket, seed=seed
+        dim=dim,
+        epoch=epoch,
+        lr=lr,
+        wordNgrams=word_ngrams,
+        minCount=min_count,
+        minn=minn,
+        maxn=maxn,
+        bucket=bucket,
+        seed=seed,
     )
     model = fasttext.train_supervised(input=train_file, thread=1, verbose=0, loss="softmax", **args)
     if quantize:

@@ -13,7 +13,8 @@ Default (GLM-4.5 / Nemotron-CC, epochs ours): web buckets 0-3 dropped; math & sc
 pages (``score_math_sci >= 0.5``, the shipped classifier's 0/1-label scale) 2 epochs in phase
 1 and 3 in phase 2; web levels up-sampled with quality, the top (buckets 16-19) 3.5 epochs
 (GLM-4.5: "more than 3.2"); multilingual documents of high educational utility
-(``score_edu_multilingual >= 3``, FineWeb-Edu's threshold) 2 epochs; phase 2 halves general
+(``score_edu_multilingual >= 0.5``, the shipped head's 0-1 scale; use 3, FineWeb-Edu's
+threshold, with a head trained on 0-5 annotations) 2 epochs; phase 2 halves general
 web and up-samples ``code``, ``code_web`` and ``math_sci``.
 """
 
@@ -112,7 +113,7 @@ def default_policy() -> Policy:
             Rule(
                 group="high_utility",
                 source="multilingual",
-                score=ScoreCond(column="score_edu_multilingual", min=3.0),
+                score=ScoreCond(column="score_edu_multilingual", min=0.5),
                 epochs=e(2.0, 1.5),
             ),
             Rule(group="math_sci", source="math_sci", epochs=e(2, 3)),

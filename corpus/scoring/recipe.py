@@ -5,7 +5,8 @@ with a fixed label (proxy labels from provenance, e.g. the Debian package a page
 ``corpus classifier train RECIPE --out DIR`` reads the rows here and trains with the same code
 as the ``train_classifier`` stage (:func:`corpus.scoring.train.fit`).
 
-Source units: ``file`` (one document per file) or ``line`` (one per non-empty line); formats
+Source units: ``file`` (one document per file), ``line`` (one per non-empty line) or ``chunk``
+(paragraphs joined into documents of about ``chunk_chars`` characters); formats
 ``text`` or ``html`` (text by inscriptis, which keeps every visible block, tables included).
 A source with ``heldout: true`` is evaluation only (e.g. documents of packages the model never
 trained on); when any source sets ``heldout``, the others are training only and the hashed
@@ -30,7 +31,10 @@ class FileSource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     glob: str
     label: float
-    unit: Literal["file", "line"] = "file"
+    unit: Literal["file", "line", "chunk"] = "file"
+    chunk_chars: int = Field(
+        1500, gt=0, description="unit chunk: paragraphs joined up to this many characters"
+    )
     format: Literal["text", "html"] = "text"
     heldout: bool | None = None
     max_items: int | None = Field(None, gt=0, description="keep this many (chosen by hash of path/line)")
@@ -74,6 +78,22 @@ def _html_text(raw: str) -> str:
     return get_text(raw)
 
 
+def chunks(text: str, size: int) -> list[str]:
+    """Consecutive paragraphs (split at blank lines) joined until a chunk reaches ``size``
+    characters; a long manual page becomes several documents of about that size."""
+    out, cur = [], ""
+    for para in (p.strip() for p in text.split("\n\n")):
+        if not para:
+            continue
+        cur = f"{cur}\n\n{para}" if cur else para
+        if len(cur) >= size:
+            out.append(cur)
+            cur = ""
+    if cur:
+        out.append(cur)
+    return out
+
+
 def _rank(key: str, seed: int) -> int:
     return xxhash.xxh64_intdigest(f"{seed}\x1f{key}\x1fsample".encode())
 
@@ -88,10 +108,13 @@ def read_files(src: FileSource, base_dir: Path, seed: int) -> tuple[list[str], l
     items: list[tuple[str, str]] = []
     for p in paths:
         raw = Path(p).read_text(encoding="utf-8", errors="replace")
+        text = _html_text(raw) if src.format == "html" and src.unit != "line" else raw
         if src.unit == "line":
             items.extend((f"{p}:{i}", line) for i, line in enumerate(raw.splitlines()) if line.strip())
+        elif src.unit == "chunk":
+            items.extend((f"{p}#{i}", c) for i, c in enumerate(chunks(text, src.chunk_chars)))
         else:
-            items.append((p, _html_text(raw) if src.format == "html" else raw))
+            items.append((p, text))
     items = [(k, t) for k, t in items if len(t.strip()) >= src.min_chars]
     if src.max_items is not None and len(items) > src.max_items:
         items = sorted(items, key=lambda kt: _rank(kt[0], seed))[: src.max_items]

@@ -33,6 +33,8 @@ class FastTextOptions(BaseModel):
     lr: float = Field(0.2, gt=0)
     word_ngrams: int = Field(2, ge=1)
     min_count: int = Field(2, ge=1)
+    minn: int = Field(0, ge=0, description="character n-grams from this length (0 = none)")
+    maxn: int = Field(0, ge=0)
     bucket: int = Field(200_000, ge=1000, description="hashed n-gram rows (memory: bucket x dim x 4 B)")
     quantize: bool = True
     cutoff: int = Field(50_000, ge=0, description="words + n-grams kept when quantising (0 = all)")
@@ -97,6 +99,8 @@ def _fit_fasttext(cfg: TrainConfig, texts, labels, edges, seed: int, out: Path) 
             lr=o.lr,
             word_ngrams=o.word_ngrams,
             min_count=o.min_count,
+            minn=o.minn,
+            maxn=o.maxn,
             bucket=o.bucket,
             seed=seed,
             quantize=o.quantize,
@@ -199,9 +203,7 @@ def fit(
             },
             "train_seconds": round(train_s, 2),
             "config": cfg.model_dump(),
-            "bytes": sum(
-                p.stat().st_size for p in out.iterdir() if p.is_file() and p.name != classifier.CARD
-            ),
+            "bytes": (out / model["file"]).stat().st_size,
         }
     )
     (out / classifier.CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
@@ -223,7 +225,7 @@ def render_card(card: dict[str, Any]) -> str:
     )
     conf = "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in h["confusion"])
     head = "| true \\ predicted bin | " + " | ".join(str(i) for i in range(len(h["confusion"]))) + " |"
-    conf_rows = "\n".join(f"| {i} " + line[1:] for i, line in enumerate(conf.splitlines()))
+    conf_rows = "\n".join(f"| {i} |" + line[1:] for i, line in enumerate(conf.splitlines()))
     return f"""# {card["name"]}
 
 **Model:** {what}; reads the first {m["max_chars"]:,} characters; file `{m["file"]}` ({card["bytes"]:,} bytes).

@@ -24,10 +24,12 @@ tokenised — exact — else ``length(text) / chars_per_token``, marked estimate
 and realised epochs, effective tokens (tokens × repeats) and share of the phase; plus
 ``mixture.png``, the token share per phase by source and group. Tokenizer facts of a tokenised
 input are copied into the manifest's metrics, so ``stream`` accepts this stage as its input.
+Several inputs (one per source, tokenized with one tokenizer) are read as one table.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,13 @@ from typing import Any
 import pyarrow as pa
 from pydantic import Field
 
+from corpus.errors import UserError
 from corpus.scoring import policy as pol
 from corpus.stages.base import Role, StageContext, StageOutput, StageParams
 
-INPUTS = {"input": Role("dataset", help="documents with source and bucket / level / score columns")}
+INPUTS = {
+    "input": Role("dataset", many=True, help="documents with source and bucket / level / score columns")
+}
 FILE = "mixture.json"
 TOKENIZER_KEYS = ("tokenizer_sha256", "vocab_size", "eos_id", "pad_id")
 
@@ -86,7 +91,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     from corpus.stages.base import REASON
 
     p = params.policy
-    df = ctx.input
+    frames = list(ctx.inputs.values())
+    df = functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
     if "source" not in df.columns:
         df = df.withColumn("source", F.lit(None).cast("string"))
     warnings = _warnings(p, df.columns)
@@ -128,9 +134,12 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     (Path(ctx.artifacts_dir) / FILE).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     if params.plot:
         _plot(doc, str(Path(ctx.artifacts_dir) / "mixture.png"))
-    meta = {}
-    for m in ctx.input_manifests.values():
-        meta = {k: (m.get("metrics") or {})[k] for k in TOKENIZER_KEYS if k in (m.get("metrics") or {})}
+    metas = [(m.get("metrics") or {}) for ref, m in ctx.input_manifests.items() if ref in ctx.inputs]
+    if len({m.get("tokenizer_sha256") for m in metas}) > 1:
+        raise UserError(
+            f"stage {ctx.name!r}: inputs were tokenized with different tokenizers (or some not at all)"
+        )
+    meta = {k: metas[0][k] for k in TOKENIZER_KEYS if metas and k in metas[0]}
     metrics = {
         **meta,
         "tokens_estimated": estimated,

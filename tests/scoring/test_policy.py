@@ -17,7 +17,7 @@ def test_default_policy_groups_and_epochs():
         source=["web", "web", "web", "web", "multilingual", "multilingual", "code", "web"],
         bucket=[0, 19, 10, 2, None, None, None, None],
         score_math_sci=[0.9, 0.1, 0.7, 0.1, None, None, None, None],
-        score_edu_multilingual=[None, None, None, None, 3.5, 1.0, None, None],
+        score_edu_multilingual=[None, None, None, None, 0.9, 0.2, None, None],
     )
     idx, warnings = policy.match(batch, p)
     groups = [p.rules[i].group if i < len(p.rules) else p.default_group for i in idx]

@@ -1,0 +1,130 @@
+"""Docs/s of the ``score`` stage with a fastText classifier vs a plain single-process Python
+loop over the same model and vs datatrove's ``FastTextClassifierFilter`` on the same documents.
+
+    .venv/bin/python bench/score_fasttext.py [--docs 20000] [--model classifiers/web_quality]
+
+Documents: the gold article bodies of ``../shared/data/extraction`` (real news and blog text),
+repeated with new ids to ``--docs`` and cut to the model's ``max_chars`` beforehand, so every
+side predicts on the same strings (synthetic text when the folder is absent).
+
+* ours: the ``score`` stage through the real runner on ``local[2]`` in a warm session (input
+  committed first, untimed), including what a run does besides scoring: the score histograms
+  and writing every row back to Parquet with the manifest;
+* loop: one process, ``model.predict`` per document plus the expected bin value (what ours
+  computes per row);
+* datatrove: ``LocalPipelineExecutor`` with 2 tasks / 2 workers, ``JsonlReader`` +
+  ``FastTextClassifierFilter`` (keep every document: it scores all of them), no writer.
+
+Wall time depends on the shared machine's load: the load average is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data" / "extraction" / "article_extraction_benchmark" / "ground-truth.json"
+
+
+def documents(n: int, max_chars: int) -> list[str]:
+    if SHARED.is_file():
+        bodies = [v["articleBody"] for v in json.loads(SHARED.read_text()).values() if v.get("articleBody")]
+    else:
+        words = "the of and to in is was for on that with as by at from data model page shop".split()
+        bodies = [" ".join(words[(i * 7 + j) % len(words)] for j in range(300)) for i in range(100)]
+    return [bodies[i % len(bodies)][:max_chars] for i in range(n)]
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--model", default=str(ROOT / "classifiers" / "web_quality"))
+    args = ap.parse_args()
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from corpus.scoring import bins, classifier, fasttext_model
+
+    model = classifier.describe(args.model)
+    texts = documents(args.docs, model["max_chars"])
+    tmp = Path(tempfile.mkdtemp(prefix="bench-score-"))
+    ids = [f"doc{i:07d}" for i in range(len(texts))]
+    pq.write_table(pa.table({"id": ids, "text": texts}), tmp / "docs.parquet")
+    with open(tmp / "docs.jsonl", "w") as f:
+        for i, t in zip(ids, texts, strict=True):
+            f.write(json.dumps({"id": i, "text": t}) + "\n")
+
+    # loop: one process, one predict per document
+    path = str(Path(args.model) / model["file"])
+    ft = fasttext_model.load(path)
+    values = np.asarray(model["values"])
+    n_bins = len(values)
+    t0 = time.perf_counter()
+    out = np.empty(len(texts), np.float32)
+    for i, t in enumerate(texts):
+        labels, probs = ft.predict(fasttext_model.normalize(t, model["max_chars"]), k=n_bins, threshold=0.0)
+        p = np.zeros(n_bins)
+        for label, pr in zip(labels, probs, strict=True):
+            p[int(label[len(fasttext_model.LABEL) :])] = pr
+        out[i] = bins.expected_value(p[None, :], values)[0]
+    loop_s = time.perf_counter() - t0
+    print(
+        f"loop, 1 process:          {len(texts) / loop_s:10.0f} docs/s ({loop_s:.1f} s, {load()})", flush=True
+    )
+
+    # datatrove: 2 tasks on 2 workers
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.filters import FastTextClassifierFilter
+    from datatrove.pipeline.readers import JsonlReader
+
+    shards = tmp / "jsonl"
+    shards.mkdir()
+    lines = (tmp / "docs.jsonl").read_text().splitlines(keepends=True)
+    for k in range(2):
+        (shards / f"part-{k}.jsonl").write_text("".join(lines[k::2]))
+    os.environ["HF_DATASETS_CACHE"] = str(tmp / "hf")
+    pipe = [
+        JsonlReader(str(shards), id_key="id"),
+        FastTextClassifierFilter(path, keep_labels=("0", 0.0), newline_replacement=" "),
+    ]
+    t0 = time.perf_counter()
+    LocalPipelineExecutor(pipeline=pipe, tasks=2, workers=2, logging_dir=str(tmp / "dt_logs")).run()
+    dt_s = time.perf_counter() - t0
+    print(f"datatrove, 2 tasks:       {len(texts) / dt_s:10.0f} docs/s ({dt_s:.1f} s, {load()})", flush=True)
+
+    # ours: the score stage on local[2], warm session, input committed first
+    from corpus.engine.runner import run_stage_for_test
+    from corpus.engine.spark import get_spark
+
+    spark = get_spark("local[2]", app_name="bench-score")
+    run_stage_for_test(
+        spark, "dataset", {"paths": [str(tmp / "docs.parquet")]}, str(tmp / "out"), name="docs"
+    )
+    docs = str(tmp / "out" / "docs")
+    params = {"classifiers": {"q": args.model}}
+    run_stage_for_test(
+        spark, "score", params, str(tmp / "warm"), inputs={"input": docs}, name="score"
+    )  # warm-up
+    t0 = time.perf_counter()
+    m = run_stage_for_test(spark, "score", params, str(tmp / "out"), inputs={"input": docs}, name="score")
+    ours_s = time.perf_counter() - t0
+    assert m["rows_kept"] == len(texts)
+    print(f"ours, score on local[2]:  {len(texts) / ours_s:10.0f} docs/s ({ours_s:.1f} s, {load()})")
+    print(f"ratio vs loop: {loop_s / ours_s:.2f}x   ratio vs datatrove: {dt_s / ours_s:.2f}x")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
