@@ -25,6 +25,32 @@ Four pieces, each small:
   names (:func:`read_secret`) and handed to executors inside the task closure: it is never a
   parameter (so never in manifests or the config hash), its ``repr``/``str`` are redacted, and
   :meth:`Secret.redact` scrubs it from any exception text before that text is stored or shown.
+
+How a stage uses it (``corpus/stages/annotate.py`` is the full example)::
+
+    def run(ctx, params):
+        secret = read_secret(params.api_key_env, f"stage {ctx.name!r}")   # driver, UserError
+        probe(params.base_url, secret, 10.0, f"stage {ctx.name!r}")       # before any data
+        cache_dir = ctx.cache_dir
+
+        def task(batches):                       # the closure carries the secret, not params
+            client = http_client(60.0, 4)        # once per Python worker
+            cache = KeyCache(cache_dir)
+            for batch in batches:
+                def one(text):
+                    key = cache_key("my-service", params.model, text)
+                    if (hit := cache.get(key)) is not None:
+                        return hit, None
+                    try:
+                        body, _ = post_json(client, url, {...}, headers, RetryPolicy(), secret)
+                    except (TransientError, PermanentError) as e:
+                        return None, str(e)      # kept with the error, not cached
+                    cache.put(key, body)
+                    return body, None
+                results = map_bounded(one, batch.column("text").to_pylist(), 4)
+                yield ...                        # the batch + result and error columns
+
+        return StageOutput(rows=df.mapInArrow(task, schema), retry_column="my_error", ...)
 """
 
 from __future__ import annotations

@@ -351,8 +351,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         template = read_template(ctx.resolve(params.template))
     except ValueError as e:
         raise UserError(f"{what}: {e}") from None
-    if params.text_column not in ctx.input.columns:
-        raise UserError(f"{what}: the input has no column {params.text_column!r}")
+    for col in ("id", params.text_column):
+        if col not in ctx.input.columns:
+            raise UserError(f"{what}: the input has no column {col!r}")
     model_path = ""
     if params.backend == "transformers":
         from corpus.engine.local_lm import resolve_model
