@@ -233,21 +233,25 @@ def _lines(path: str) -> Iterator[bytes]:
         head = raw.read(4)
         raw.seek(0)
         codec = "gzip" if head[:2] == _GZIP else "zstd" if head == _ZSTD else None
-        buf = b""
+        pending: list[bytes] = []  # pieces of the line being read (no quadratic joins)
         chunks = _decompressed(raw, codec)
         while True:
             try:
                 chunk = next(chunks, None)
             except Exception as e:
                 reason = "truncated_file" if isinstance(e, EOFError) else "unreadable_file"
-                raise StreamError(reason, e, buf) from e
+                raise StreamError(reason, e, b"".join(pending)) from e
             if chunk is None:
                 break
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            yield from lines
-        if buf:
-            yield buf
+            parts = chunk.split(b"\n")
+            if len(parts) > 1:
+                yield b"".join(pending) + parts[0]
+                yield from parts[1:-1]
+                pending = []
+            if parts[-1]:
+                pending.append(parts[-1])
+        if pending:
+            yield b"".join(pending)
 
 
 def sample_schema(path: str, params: Params) -> pa.Schema | None:

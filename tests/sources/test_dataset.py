@@ -155,3 +155,23 @@ def test_outside_files_are_the_globs_the_list_and_its_entries(tmp_path):
         (str(tmp_path / "list.txt"), "file"),
         (str(tmp_path / "shards/*.jsonl.gz"), "glob"),
     ]
+
+
+def test_lines_span_chunks_and_a_cut_stream_keeps_whole_lines(tmp_path, monkeypatch):
+    import corpus.stages.dataset as dataset
+
+    monkeypatch.setattr(dataset, "READ_CHUNK", 7)  # every line spans several reads
+    data = b'{"a": 1}\n{"bb": "' + b"x" * 50 + b'"}\n\nlast line without newline'
+    (tmp_path / "a.jsonl").write_bytes(data)
+    assert list(dataset._lines(str(tmp_path / "a.jsonl"))) == data.split(b"\n")
+
+    whole = gzip.compress(b"".join(b'{"a": %d}\n' % i for i in range(1000)))
+    (tmp_path / "cut.gz").write_bytes(whole[: len(whole) // 2])
+    got = []
+    with pytest.raises(dataset.StreamError) as err:
+        for line in dataset._lines(str(tmp_path / "cut.gz")):
+            got.append(line)
+    assert len(got) == complete_lines_before_cut(whole[: len(whole) // 2])
+    assert got == [b'{"a": %d}' % i for i in range(len(got))]
+    assert err.value.reason == "truncated_file" and err.value.error == "EOFError"
+    assert (b'{"a": %d}' % len(got)).startswith(err.value.tail)  # the partial next line
