@@ -122,14 +122,21 @@ def export_tokenizer(tokenizer_json: Path, out: Path) -> None:
 
 
 def _readable(out: Path) -> None:
-    """Files as readable as the umask allows (safetensors writes its file owner-only)."""
+    """The files the export wrote, as readable as the umask allows (safetensors writes its
+    file owner-only); anything else in the folder is left alone."""
     import os
 
     mask = os.umask(0)
     os.umask(mask)
-    for f in out.iterdir():
-        if f.is_file():
-            f.chmod(0o666 & ~mask)
+    for name in (
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        *TOKENIZER_CONFIGS,
+    ):
+        if (out / name).is_file():
+            (out / name).chmod(0o666 & ~mask)
 
 
 def export_hf(
