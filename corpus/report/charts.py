@@ -100,9 +100,14 @@ def time_and_rate(names: Sequence[str], seconds: Sequence[float], rate: Sequence
 def grouped_bars(
     labels: Sequence[str], series: dict[str, Sequence[float]], title: str, xlabel: str, ylabel: str
 ) -> str:
-    """Vertical bars, one colour per series, side by side per label."""
+    """Vertical bars, one colour per series, side by side per label; a log axis when the
+    values span more than 30x (one language dominating a crawl would flatten the others)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
+    positive = [v for values in series.values() for v in values if v > 0]
+    if positive and max(positive) > 30 * min(positive):
+        ax.set_yscale("log")
+        ylabel += " (log scale)"
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series.items()):
         ax.bar([x + i * width for x in range(len(labels))], values, width, label=name)
