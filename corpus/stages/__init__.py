@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "github_threads": "corpus.stages.github_threads",
     "reasoning": "corpus.stages.reasoning",
     "repos": "corpus.stages.repos",
+    "repo_concat": "corpus.stages.repo_concat",
 }
 
 

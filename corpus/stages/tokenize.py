@@ -74,6 +74,10 @@ class Params(StageParams):
     """``{source: transform name}`` applied before encoding."""
     fim: Fim | None = None
     """Fill-in-the-Middle for these sources (:mod:`corpus.tokens.fim`); None: off."""
+    separator_sources: dict[str, str] = Field(default_factory=lambda: {"repo": tk.FILE_SEP})
+    """``{source: special token}``: raw-text sources whose documents are joined by that token
+    (repository contexts: ``<|file_sep|>``). It becomes its control id; everything between
+    stays plain text."""
     keep_text: bool = False
     """Copy ``text`` into the output too. Off: streams need ids only, the text stays in the
     input dataset (same ids), and copying it would double what this stage writes."""
@@ -136,6 +140,8 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
         ]
     chat = [s in params.special_token_sources for s in sources]
     encoded = _encode_by_policy(texts, chat, params, digest)
+    if any(s in params.separator_sources for s in sources):
+        encoded = _separated(encoded, texts, sources, params, digest)
     modes: list[str | None] = [None] * len(texts)
     if params.fim is not None:
         ids = pc.filter(batch.column("id"), keep).to_pylist() if "id" in batch.schema.names else []
@@ -151,6 +157,29 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
         [*batch.columns, input_ids, n_tokens, fim_mode, reason],
         names=[*batch.schema.names, "input_ids", "n_tokens", "fim", REASON],
     )
+
+
+def _separated(
+    encoded: pa.ListArray, texts: list[str], sources: list[str | None], params: Params, digest: str
+) -> pa.ListArray:
+    """Rows of ``separator_sources``: the parts between separators encoded as plain text and
+    joined by the separator's control id (EOS last)."""
+    raw_tok = encode.encoder(params.tokenizer, digest, True)
+    eos = tk.special_id(raw_tok, params.eos_token)
+    rows = []
+    for k, (text, source) in enumerate(zip(texts, sources, strict=True)):
+        sep = params.separator_sources.get(source)
+        if sep is None:
+            rows.append(encoded[k].as_py())
+            continue
+        sep_id = tk.special_id(raw_tok, sep)
+        ids: list[int] = []
+        for i, part in enumerate(text.split(sep)):
+            if i:
+                ids.append(sep_id)
+            ids += raw_tok.encode(part, add_special_tokens=False).ids if part else []
+        rows.append([*ids, eos])
+    return pa.array(rows, pa.list_(pa.int32()))
 
 
 def _fim(
