@@ -19,6 +19,8 @@ setup: $(STAMP)
 # Debian documentation the shipped classifiers are trained and tested on (classifiers/*/recipe.yaml);
 # installed when running as root on Debian, else the tests that read it skip.
 DOC_PACKAGES := python-sympy-doc gap-doc octave-doc sqlite3-doc vim-doc python3.11-doc maxima-doc python-mpmath-doc git-doc debian-reference-en debian-reference-de debian-reference-fr debian-reference-es debian-reference-it
+# Translated manuals: real multi-paragraph prose per supported language (tests/multilingual/test_keep_rates.py).
+DOC_PACKAGES += debian-edu-doc-en debian-edu-doc-de debian-edu-doc-fr debian-edu-doc-es debian-edu-doc-it debian-edu-doc-pt-br debian-edu-doc-ja debian-edu-doc-zh-cn debian-reference-zh-cn developers-reference-ru
 
 $(STAMP): pyproject.toml
 	@bash scripts/check_java.sh

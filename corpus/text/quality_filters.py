@@ -125,6 +125,9 @@ class FilterChain:
         """None when ``text`` passes every filter, else ``filter:<rule>`` of the first failure.
         Each filter sees the text as given (C4's line edits are not carried over): the stage
         decides, it does not rewrite ``text``."""
+        # Trailing spaces carry no signal, but FineWeb's and C4's line rules test endswith(".")
+        # on the raw line: extracted text often keeps a space before the newline.
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
         for name, flt in self.filters:
             try:
                 keep, reason = get_filter_result(flt.filter(Document(text=text, id=doc_id)))
