@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "reasoning": "corpus.stages.reasoning",
     "repos": "corpus.stages.repos",
     "repo_concat": "corpus.stages.repo_concat",
+    "code_filter": "corpus.stages.code_filter",
 }
 
 

@@ -34,15 +34,24 @@ SECRETS = re.compile(
 PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "secret": "<SECRET>"}
 
 
+_NUMBERING = re.compile(r"(?i)(sections?|sect\.|§|chapter|clause|rfc\s*\d+,?|version|ver\.|release)\s*[\"'(]?\s*$")
+
+
 def _public_ip(text: str) -> bool:
-    """A routable IPv4 address. Private, loopback, reserved and multicast addresses are left
-    (they identify no one). A four-part version number that is also a valid public address
-    (``version 1.2.3.4``) cannot be told apart and is redacted; ``v1.2.3.4`` is not matched."""
+    """A globally routable IPv4 address (``ipaddress``'s ``is_global``): private, loopback,
+    shared (100.64/10), documentation-reserved and multicast addresses are left, as they
+    identify no one."""
     try:
         ip = ipaddress.IPv4Address(text)
     except ValueError:
         return False
-    return not (ip.is_private or ip.is_loopback or ip.is_unspecified or ip.is_reserved or ip.is_multicast)
+    return ip.is_global and not ip.is_multicast
+
+
+def _is_numbering(m: re.Match[str]) -> bool:
+    """Dotted numbers after "section", "RFC 2616", "version" … are section or version numbers
+    (``section 7.1.4.34`` in the standard library's comments), not addresses."""
+    return bool(_NUMBERING.search(m.string[max(0, m.start() - 24) : m.start()]))
 
 
 def redact(text: str) -> tuple[str, Counter[str]]:
@@ -61,5 +70,5 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
     text = sub("secret", SECRETS, text)
     text = sub("email", EMAIL, text)
-    text = sub("ip_address", IPV4, text, keep=lambda m: not _public_ip(m.group(0)))
+    text = sub("ip_address", IPV4, text, keep=lambda m: not _public_ip(m.group(0)) or _is_numbering(m))
     return text, counts
