@@ -50,7 +50,6 @@ class OpenAIServer:
         self.auth_failures = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.seen_headers: list[dict[str, str]] = []
         self._httpd: ThreadingHTTPServer | None = None
 
     @property

@@ -156,3 +156,18 @@ def test_transformers_backend_model_that_does_not_exist_is_a_field_error(tmp_pat
         Params(template=EDU, backend="transformers", model="pkg:no_such_pkg_xyz/m.gguf", sample_size=3)
     with pytest.raises(ValueError, match="does not exist"):
         Params(template=EDU, backend="transformers", model=str(tmp_path / "none.gguf"), sample_size=3)
+
+
+def test_outside_files_fingerprint_the_template_and_a_local_model(tmp_path):
+    from corpus.stages.annotate import outside_files
+
+    (tmp_path / "t.txt").write_text("Rate: {text}", encoding="utf-8")
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    remote = Params(template=str(tmp_path / "t.txt"), model="m", sample_size=1)
+    assert [(f.path, f.kind) for f in outside_files(remote, tmp_path)] == [(str(tmp_path / "t.txt"), "file")]
+    local = Params(template=str(tmp_path / "t.txt"), backend="transformers", model=str(model), sample_size=1)
+    assert [(f.path, f.kind) for f in outside_files(local, tmp_path)] == [
+        (str(tmp_path / "t.txt"), "file"),
+        (str(model), "file"),
+    ]
