@@ -274,7 +274,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     plan = units.groupBy("g", "sub").applyInArrow(plan_one, PLAN_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
 
     metrics = _plan_metrics(plan, info, params, meta, ctx.seed)
-    stage_warnings.add(metrics, stage_warnings.unfilled_stream_groups(ctx.name, metrics["groups"], params.seq_len))
+    stage_warnings.add(
+        metrics, stage_warnings.unfilled_stream_groups(ctx.name, metrics["groups"], params.seq_len)
+    )
     rows = _assemble(plan, docs, info, params, meta["pad_id"], ctx.seed)
     shards = params.shards or max(1, math.ceil(metrics["rows"] * params.seq_len / params.shard_tokens))
 

@@ -27,7 +27,8 @@ def _package(path: str) -> str:
 
 def test_math_classifier_reaches_auc_09_on_unseen_packages(tmp_path):
     spec = yaml.safe_load(RECIPE.read_text())
-    spec.pop("dataset", None)  # the shipped model also trains on sample-crawl pages (label 0); not needed here
+    # the shipped model also trains on sample-crawl pages (label 0); the packages suffice here
+    spec.pop("dataset", None)
     for src in spec["files"]:
         folder = src["glob"].split("*")[0]
         if not Path(folder).is_dir():
