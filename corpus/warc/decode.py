@@ -17,7 +17,8 @@ before it is accepted:
    readings disagree (:func:`_detect`).
 
 A candidate is rejected, and the next one tried, when (a) its strict decode fails; (b) the
-bytes are valid UTF-8 with multi-byte sequences and the candidate decodes them differently:
+bytes are valid UTF-8 with multi-byte sequences and the candidate decodes them differently
+(strictly valid UTF-8 is accepted as it is: the checks below are for the other charsets):
 legacy text almost never forms valid multi-byte UTF-8 by chance (Dürst, "The Properties and
 Promises of UTF-8", 1997), so such a decode is mojibake ("Le caf茅" from UTF-8 read as
 gb18030); (c) the text is implausible: C1 control characters, or charset-normalizer's mess
@@ -237,11 +238,14 @@ MESS_SAMPLE_CHARS = 32_768
 """Characters of tag-stripped text the plausibility checks read."""
 MAX_ODD_SHARE = 0.02
 """Largest share of non-ASCII letters that may sit in a mojibake pattern (below)."""
+MIN_PRIVATE_USE = 3
+"""Private-use characters count as mojibake from this many on (icon fonts put one or two in
+real pages)."""
 MAX_RARE_HAN = 0.2
 """Largest share of Han characters outside the common sets (GB2312, Big5 level 1, JIS X 0208
 level 1); real Chinese and Japanese text stays under 0.05, Big5 read as GB18030 is ~0.8."""
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-_TEXT_TAG = re.compile(r"<[^>]*>")
+_TEXT_TAG = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>", re.I | re.S)
 _INNER_UPPER = re.compile(r"([^\W\d_])([^\W\d_a-zA-Z\uff00-\uffef])")
 _HALFWIDTH_NEXT_TO_LATIN = re.compile("[\uff61-\uff9f][A-Za-z]|[A-Za-z][\uff61-\uff9f]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -265,10 +269,11 @@ def _common_han(ch: str) -> bool:
 def _odd_patterns(sample: str) -> int:
     """Count of mojibake patterns: a non-ASCII capital inside a lower-case word ("bibliothŠque",
     cp850 read as cp1252), half-width katakana glued to Latin letters (Big5 read as Shift_JIS),
-    private-use characters, and all-capital non-ASCII words when most such words are (cp1251
+    private-use characters (from :data:`MIN_PRIVATE_USE` on), and all-capital non-ASCII words when most such words are (cp1251
     read as KOI8-R turns every lower-case letter into a capital)."""
     count = sum(1 for m in _INNER_UPPER.finditer(sample) if m.group(1).islower() and m.group(2).isupper())
-    count += len(_HALFWIDTH_NEXT_TO_LATIN.findall(sample)) + len(_PRIVATE_USE.findall(sample))
+    private = len(_PRIVATE_USE.findall(sample))
+    count += len(_HALFWIDTH_NEXT_TO_LATIN.findall(sample)) + (private if private >= MIN_PRIVATE_USE else 0)
     cased = [w for w in _WORD.findall(sample) if not w.isascii() and all(c.lower() != c.upper() for c in w)]
     capitals = [w for w in cased if w.isupper()]
     if len(cased) >= 5 and len(capitals) > 0.6 * len(cased):
@@ -293,7 +298,7 @@ def implausible(text: str) -> str | None:
         return "replacement characters"
     letters = sum(1 for c in sample if ord(c) > 127 and c.isalpha())
     odd = _odd_patterns(sample)
-    if odd and odd > MAX_ODD_SHARE * max(letters, 1):
+    if odd and odd > MAX_ODD_SHARE * letters:
         return f"mojibake patterns ({odd} in {letters} letters)"
     han = _HAN.findall(sample)
     if han:
@@ -500,15 +505,14 @@ def decode_text(body: bytes, content_type: str | None = None) -> tuple[str, str]
             if other != utf8:
                 tried.append(f"{source} {codec}: valid UTF-8 bytes (its decode is mojibake)")
                 continue
+        if codec == "utf-8" and utf8 is not None:
+            return utf8, codec
         text, why = _strict(body, codec)
         if text is not None:
             return text, codec
         tried.append(f"{source} {codec}: {why}")
-    if utf8 is not None:
-        why = implausible(utf8)
-        if why is None:
-            return utf8, "utf-8"
-        tried.append(f"utf-8: {why}")
+    if utf8 is not None:  # strictly valid UTF-8: the strongest evidence there is (see (b))
+        return utf8, "utf-8"
     else:
         text = _utf8_mostly(body)
         if text is not None:
