@@ -63,10 +63,14 @@ def encode(
     """``(len(texts), dim)`` float32 L2-normalised embeddings of the first ``max_chars`` chars."""
     cut = [(t or "")[:max_chars] for t in texts]
     if encoder == "use_multilingual":
-        if not cut:
-            return np.zeros((0, 512), dtype=np.float32)
-        x = np.asarray(_use(threads).encode(cut), dtype=np.float32)
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        from corpus.dedup.embed import length_batches
+
+        out = np.zeros((len(cut), 512), dtype=np.float32)
+        model = _use(threads)
+        # USE pads a batch to its longest text: batches of similar length (by characters)
+        for idx in length_batches(np.array([len(t) for t in cut], dtype=np.int64), 64):
+            out[idx] = np.asarray(model.encode([cut[i] for i in idx]), dtype=np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     from corpus.dedup import embed
 
     return embed.encode(cut, model or embed.default_model_path())
