@@ -28,6 +28,7 @@ def _sentences(shared_data, per_lang):
     return keys, texts, np.array(labels)
 
 
+@pytest.mark.slow  # two fastText trainings (~20-40 s)
 def test_fasttext_separates_language_families_on_heldout_lines(shared_data, tmp_path):
     keys, texts, labels = _sentences(shared_data, per_lang=400)
     cfg = train.TrainConfig(
