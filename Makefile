@@ -78,7 +78,7 @@ lint: setup
 
 # Tiny GLM-4.5-shaped MoE through all three stages (scaled-down lengths) on the demo streams.
 train-demo: setup
-	@test -f out/web/semdedup/_manifest.json || $(MAKE) demo
+	@test -f out/web/bucket/_manifest.json || $(MAKE) demo
 	$(BIN)/corpus run pipelines/tokens_demo.yaml
 	$(BIN)/corpus train pipelines/train.yaml
 
