@@ -93,7 +93,6 @@ def run_stage(
     bindings, recorded = _bind_inputs(spec, item.inputs)
     datasets = [b for b in bindings if b.kind == "dataset"]
     keyed = {(b.ref if spec.roles[b.role].many else b.role): b for b in bindings}
-    manifests = {k: b.manifest for k, b in keyed.items() if b.manifest is not None}
     dataset_manifests = {k: b.manifest for k, b in keyed.items() if b.kind == "dataset"}
 
     started, timer = _now(), Timer()
@@ -106,7 +105,7 @@ def run_stage(
         inputs={k: read_dataset(spark, b.path, b.manifest) for k, b in keyed.items() if b in datasets},
         base_dir=Path.cwd(),
         output_dir=output,
-        input_manifests=manifests,
+        input_manifests=dataset_manifests,
         input_paths={k: b.path for k, b in keyed.items() if b in datasets},
         bindings=bindings,
         artifacts_dir=artifacts_tmp,

@@ -110,7 +110,8 @@ class StageContext:
     output_dir: str
     """The pipeline's output root (``<output>``); the stage's own folder is ``<output>/<name>``."""
     input_manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Committed upstream manifests, keyed like :attr:`inputs` (artifact roles by role)."""
+    """Committed manifests of the dataset inputs, keyed like :attr:`inputs` (an artifact
+    role's manifest is in :attr:`bindings`)."""
     input_paths: dict[str, str] = field(default_factory=dict)
     """Dataset folders, keyed like :attr:`inputs`."""
     bindings: list[Binding] = field(default_factory=list)
