@@ -59,6 +59,7 @@ def test_bundled_pipeline_before_make_sample_and_from_elsewhere(tmp_path):
     (tmp_path / "pipelines").mkdir()
     shutil.copy(ROOT / "pipelines" / "web.yaml", tmp_path / "pipelines")
     shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
+    shutil.copytree(ROOT / "classifiers", tmp_path / "classifiers")  # the score stage's models
     for command in (["validate"], ["run", "--dry-run"], ["run"]):
         r = cli(*command, "pipelines/web.yaml", cwd=tmp_path)
         one_line_error(r, "data/sample/sample.warc.gz", "make sample")
