@@ -141,9 +141,7 @@ def match(pattern: str) -> dict[str, dict]:
         found = {p: fs.info(p)}
     else:
         found = {}
-    return {
-        (k if "://" in k else prefix + k): v for k, v in sorted(found.items()) if v.get("type") == "file"
-    }
+    return {(k if "://" in k else prefix + k): v for k, v in sorted(found.items()) if v.get("type") == "file"}
 
 
 def is_dir(url: str) -> bool:

@@ -133,7 +133,8 @@ def run_stage(
     rows_in = _rows_in(out, dataset_manifests, counts)
     if out.rows is not None:
         stage_warnings.add(
-            metrics, stage_warnings.zero_output(spec.name, rows_in, counts["rows_kept"], counts["removed_by_reason"])
+            metrics,
+            stage_warnings.zero_output(spec.name, rows_in, counts["rows_kept"], counts["removed_by_reason"]),
         )
     balanced = out.balanced and out.rows is not None
     if balanced and rows_in != counts["rows_kept"] + counts["rows_removed"]:

@@ -34,7 +34,9 @@ SECRETS = re.compile(
 PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "secret": "<SECRET>"}
 
 
-_NUMBERING = re.compile(r"(?i)(sections?|sect\.|§|chapter|clause|rfc\s*\d+,?|version|ver\.|release)\s*[\"'(]?\s*$")
+_NUMBERING = re.compile(
+    r"(?i)(sections?|sect\.|§|chapter|clause|rfc\s*\d+,?|version|ver\.|release)\s*[\"'(]?\s*$"
+)
 
 
 def _public_ip(text: str) -> bool:
