@@ -91,22 +91,21 @@ def run_stage(
     final = fs.join(output, spec.name)
     clean_stale(output, spec.name)
     bindings, recorded = _bind_inputs(spec, item.inputs)
-    datasets = [b for b in bindings if b.kind == "dataset"]
     keyed = {(b.ref if spec.roles[b.role].many else b.role): b for b in bindings}
     dataset_manifests = {k: b.manifest for k, b in keyed.items() if b.kind == "dataset"}
 
     started, timer = _now(), Timer()
     tmp = staging_folder(output, spec.name)
-    artifacts_tmp = tmp + ".artifacts"  # moved under tmp after the rows: Spark's writer clears tmp
+    artifacts_tmp = tmp + ".artifacts"  # moved under tmp after the rows: the writer prunes non-shard entries
     ctx = StageContext(
         spark=spark,
         name=spec.name,
         seed=pipeline.seed,
-        inputs={k: read_dataset(spark, b.path, b.manifest) for k, b in keyed.items() if b in datasets},
+        inputs={k: read_dataset(spark, b.path, b.manifest) for k, b in keyed.items() if b.kind == "dataset"},
         base_dir=Path.cwd(),
         output_dir=output,
         input_manifests=dataset_manifests,
-        input_paths={k: b.path for k, b in keyed.items() if b in datasets},
+        input_paths={k: b.path for k, b in keyed.items() if b.kind == "dataset"},
         bindings=bindings,
         artifacts_dir=artifacts_tmp,
         cache_dir=fs.join(output, CACHE, spec.name),
