@@ -113,6 +113,7 @@ def load_stages(con, root: str) -> list[Stage]:
     if not stages:
         raise UserError(f"{root}: no committed stage here (no */{MANIFEST}); run a pipeline first")
     stages.sort(key=lambda s: s.manifest.get("finished", ""))
+    stages = _after_inputs(stages)
     for s in stages:
         kept = kept_sql(s)
         if kept:
@@ -458,3 +459,23 @@ def training(run_dir: str) -> dict[str, Any]:
         "records": records,
         "config": json.loads(config.read_text()) if config.is_file() else None,
     }
+
+
+def _after_inputs(stages: list) -> list:
+    """``stages`` (sorted by finish time, which ties within a second) reordered so each comes
+    after the stages its manifest names as inputs: pipeline order, whatever the clock says."""
+    names = {s.name for s in stages}
+    placed: list = []
+    done: set[str] = set()
+    pending = list(stages)
+    while pending:
+        for s in pending:
+            needs = {i.get("name") for i in s.manifest.get("inputs", [])} & names
+            if needs <= done:
+                break
+        else:
+            s = pending[0]  # a cycle cannot happen; keep going rather than loop
+        pending.remove(s)
+        placed.append(s)
+        done.add(s.name)
+    return placed
