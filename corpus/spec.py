@@ -261,4 +261,25 @@ def _bind(where: str, raw: Any, roles: dict[str, Role], before: list[StageSpec])
         if not is_dataset_path(ref) and ref not in names:
             label = "inputs" if isinstance(raw, list) else f"inputs.{role}"
             raise SpecError(f"{where}: field {label!r}: {ref!r} is not an earlier stage of this pipeline")
+    _check_keys(where, pairs, roles)
     return pairs
+
+
+def _check_keys(where: str, pairs: list[tuple[str, str]], roles: dict[str, Role]) -> None:
+    """A stage sees its dataset inputs keyed by ref for a ``many`` role and by role name
+    otherwise (:class:`corpus.stages.base.StageContext`), so a ref given twice, or a ref named
+    like another dataset role of the kind, would shadow an input: refuse both."""
+    seen: dict[str, str] = {}
+    for role, ref in pairs:
+        if roles[role].kind != "dataset":
+            continue
+        key = ref if roles[role].many else role
+        if key in seen:
+            other = seen[key]
+            if other == role:
+                why = f"{ref!r} is given twice"
+            else:
+                single, many = (role, other) if not roles[role].many else (other, role)
+                why = f"{key!r} is both role {single!r} and an input of role {many!r}"
+            raise SpecError(f"{where}: field 'inputs': {why}; rename the stage or drop the repeat")
+        seen[key] = role

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -181,3 +182,29 @@ def test_sigkill_during_an_artifact_stage_leaves_nothing_visible(tmp_path):
     assert [a["file"] for a in m["artifacts"]] == ["artifacts/card.json", "artifacts/model/weights.txt"]
     assert not list(out.glob(".model.*")), "the rerun cleaned the killed run's staging folders"
     assert verify_dataset(str(out / "model")) == []
+
+
+@pytest.mark.parametrize(
+    "inputs, needle",
+    [
+        ({"input": ["html", "a"], "html": "a"}, "'html' is both role 'html' and an input of role 'input'"),
+        ({"input": ["a", "a"], "html": "html"}, "'a' is given twice"),
+    ],
+    ids=["ref-named-like-a-role", "ref-twice"],
+)
+def test_inputs_that_would_shadow_each_other_are_refused(inputs, needle):
+    """Inputs of a ``many`` role are keyed by ref in ``StageContext.inputs``, others by role:
+    a clash would hand the stage one dataset in place of another, silently."""
+    from types import SimpleNamespace
+
+    from corpus.spec import SpecError, _bind
+    from corpus.stages.base import Role
+
+    roles = {"input": Role("dataset", required=False, many=True), "html": Role("dataset", required=False)}
+    before = [SimpleNamespace(name="a"), SimpleNamespace(name="html")]
+    with pytest.raises(SpecError, match=re.escape(needle)):
+        _bind("stage 2 (r)", inputs, roles, before)
+    assert _bind("stage 2 (r)", {"input": ["a", "html"]}, roles, before) == [
+        ("input", "a"),
+        ("input", "html"),
+    ]
