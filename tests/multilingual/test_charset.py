@@ -80,29 +80,20 @@ def test_declared_correctly_decodes_exactly(codec):
 
 
 WRONG = ["windows-1252", "gbk", "shift_jis", "koi8-r", "utf-8"]
-LATIN_SIBLINGS = {
-    "cp1250",
-    "cp1254",
-    "cp1257",
-    "iso8859_13",
-    "iso8859_16",
-    "iso8859_2",
-    "iso8859_3",
-    "iso8859_9",
-}
-"""Latin code pages whose text, declared as windows-1252, decodes strictly to other Latin
-letters ("Mìstská" for "Městská") that no byte statistic tells apart: a known limit."""
+
+
+ONE_LETTER = pytest.mark.xfail(
+    strict=True,
+    reason="Hungarian iso8859-16 read as windows-1252 differs in one letter (szülők / szülõk): "
+    "lid.176 gains 0.016, below decode.SIBLING_MARGIN (a margin that low changes correctly "
+    "declared pages)",
+)
 
 
 def _wrong_cases():
     for codec in CODECS:
         for wrong in WRONG:
-            limit = None
-            if codec in {"mac_roman", "mac_croatian", "mac_romanian", "mac_greek"}:
-                limit = "legacy Mac code pages are detected as their Windows siblings"
-            elif wrong == "windows-1252" and codec in LATIN_SIBLINGS:
-                limit = "a sibling Latin code page declared as windows-1252 reads as plausible Latin"
-            marks = [pytest.mark.xfail(strict=True, reason=limit)] if limit else []
+            marks = [ONE_LETTER] if (codec, wrong) == ("iso8859_16", "windows-1252") else []
             yield pytest.param(codec, wrong, marks=marks, id=f"{codec}-as-{wrong}")
 
 
