@@ -15,7 +15,10 @@ pages (``score_math_sci >= 0.5``, the shipped classifier's 0/1-label scale) 2 ep
 (GLM-4.5: "more than 3.2"); multilingual documents of high educational utility
 (``score_edu_multilingual >= 0.5``, the shipped head's 0-1 scale; use 3, FineWeb-Edu's
 threshold, with a head trained on 0-5 annotations) 2 epochs; phase 2 halves general
-web and up-samples ``code``, ``code_web`` and ``math_sci``.
+web and up-samples ``code``, ``code_web`` and ``math_sci``. Code (``code``, ``code_web``)
+tiered by the ``code_tier`` stage (``bucket`` 0 / 1 / 2 = ``quality_level`` low / medium /
+high, :data:`corpus.code.tier.LEVELS`): low excluded, medium 1 / 2.5 epochs, high up-sampled
+2 / 4 (GLM-4.5: high up-sampled, low excluded; epochs ours); untiered code 1 / 2.5.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PHASES = ("phase1", "phase2")
+CODE_SOURCES = ("code", "code_web")
+"""Sources tiered by the code policy (``code_low`` / ``code_medium`` / ``code_high``)."""
 
 
 class ScoreCond(BaseModel):
@@ -117,7 +122,11 @@ def default_policy() -> Policy:
                 epochs=e(2.0, 1.5),
             ),
             Rule(group="math_sci", source="math_sci", epochs=e(2, 3)),
-            Rule(group="code", source=["code", "code_web"], epochs=e(1.0, 2.5)),
+            # code tiers (code_tier stage: bucket 0 / 1 / 2 = low / medium / high per language)
+            Rule(group="code_low", source=list(CODE_SOURCES), buckets=(0, 0), epochs=e(0, 0)),
+            Rule(group="code_medium", source=list(CODE_SOURCES), buckets=(1, 1), epochs=e(1.0, 2.5)),
+            Rule(group="code_high", source=list(CODE_SOURCES), buckets=(2, 2), epochs=e(2.0, 4.0)),
+            Rule(group="code", source=list(CODE_SOURCES), epochs=e(1.0, 2.5)),  # not tiered
         ],
     )
 
