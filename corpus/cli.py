@@ -72,7 +72,7 @@ def run(
 ) -> None:
     """Run a pipeline; stages committed with the same config, input files and inputs are skipped."""
     from corpus.engine.plan import OUT_OF_DATE, check_writable, plan, skipped_result
-    from corpus.engine.progress import Timer, cluster_lines, summary_table
+    from corpus.engine.progress import Timer, cluster_lines, summary_table, timings_table
     from corpus.engine.stage_warnings import summary_lines
     from corpus.spec import load_pipeline
 
@@ -90,6 +90,7 @@ def run(
         out.print(table)
         return
 
+    startup_s = None
     if all(item.action == "skip" for item in items):  # answered from the manifests: no JVM
         results = [skipped_result(item, root) for item in items]
         where = "nothing to run"
@@ -100,12 +101,16 @@ def run(
         check_master(resolve_master(master, p.master))  # before the output folder exists
         check_writable(root)
         where = f"on {resolve_master(master, p.master)}"
+        started = Timer()
         spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
+        startup_s = started.seconds
         try:
             results = run_pipeline(spark, p, root, only, force, progress=progress, items=items)
         finally:
             spark.stop()
     out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}"))
+    if (times := timings_table(results, startup_s)) is not None:
+        out.print(times)
     for line in cluster_lines(results):
         out.print(line, highlight=False)
     for line in summary_lines(results):

@@ -95,6 +95,15 @@ def _inspect(dataset: str, sql: str | None, limit: int, removed: bool, console: 
             f"[bold]{m['stage']}[/bold] ({m['kind']}) — rows in {m.get('rows_in', 0):,}, kept {m.get('rows_kept', 0):,}, "
             f"removed {m.get('rows_removed', 0):,}; {m.get('seconds', 0):.1f} s on {m['engine']['master']}; finished {m['finished']}"
         )
+        if t := m.get("timings"):
+            overhead = t.get("engine_overhead")
+            console.print(
+                f"time (core-seconds on {t['cores']} cores): per-document CPU {t['document_cpu_s']:.1f}, "
+                f"write {t['write_cpu_s']:.1f}, shuffle {t.get('shuffle_s') or 0:.1f}, "
+                f"transfer/other {t['other_s']:.1f}; engine overhead "
+                + (f"{overhead:.2f}×" if overhead else "— (no per-document function)"),
+                highlight=False,
+            )
     else:
         console.print(f"[yellow]{dataset}: no _manifest.json — not a committed dataset[/yellow]")
     console.print(_table(con, "select column_name, column_type from (describe data)", "schema"))

@@ -19,11 +19,13 @@ a ``run`` that calls :func:`document_stage`::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from corpus.engine import timings
 from corpus.stages.base import REASON, StageContext, StageOutput
 
 if TYPE_CHECKING:
@@ -66,13 +68,23 @@ def _conform(batch: pa.RecordBatch, target: pa.Schema) -> pa.RecordBatch:
 
 
 def map_batches(df: DataFrame, fn: BatchFn, params: Any, schema: StructType) -> DataFrame:
-    """``df.mapInArrow`` with ``fn(batch, params)``, output conformed to ``schema``."""
+    """``df.mapInArrow`` with ``fn(batch, params)``, output conformed to ``schema``. The CPU
+    seconds inside ``fn`` go to the running stage's ``document_cpu_s`` (:mod:`~corpus.engine.timings`)."""
     target = arrow_schema(schema)
+    acc = timings.document_accumulator()
 
     def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            if batch.num_rows:
-                yield _conform(fn(batch, params), target)
+        spent = 0.0
+        try:
+            for batch in batches:
+                if batch.num_rows:
+                    start = time.process_time()
+                    out = fn(batch, params)
+                    spent += time.process_time() - start
+                    yield _conform(out, target)
+        finally:
+            if acc is not None:
+                acc.add(spent)
 
     return df.mapInArrow(run, schema)
 

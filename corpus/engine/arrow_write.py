@@ -20,6 +20,7 @@ leaves half a file under a final name; the runner renames them to ``part-NNNNN.p
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -36,9 +37,10 @@ from corpus.engine.manifest import REASON_GROUP
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-KEPT, REMOVED_PART = "kept", "removed"
-RESULT_SCHEMA = "partition int, part string, file string, reason string, rows long"
-"""One row per written file and reason group (``reason`` null for kept files)."""
+KEPT, REMOVED_PART, STATS = "kept", "removed", "stats"
+RESULT_SCHEMA = "partition int, part string, file string, reason string, rows long, cpu_s double"
+"""One row per written file and reason group (``reason`` null for kept files), and one
+``stats`` row per task: rows it read and the CPU seconds it spent (Arrow in, split, write)."""
 BATCH_BYTES = 64 << 20
 """Arrow batches handed from the JVM to the writer are capped at this size (long rows)."""
 
@@ -174,13 +176,16 @@ def write_partitions(
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from pyspark import TaskContext
 
+        cpu_start = time.process_time()
         ctx = TaskContext.get()
         pid, attempt = ctx.partitionId(), ctx.attemptNumber()
         name = f"data-{pid:05d}.parquet"
         kept = Shard(folder, name, kept_schema, row_group_bytes, attempt)
         removed = Shard(removed_folder, name, removed_schema, row_group_bytes, attempt)
         reasons: Counter[str] = Counter()
+        rows_in = 0
         for batch in batches:
+            rows_in += batch.num_rows
             if reason is None:
                 kept.add(_as(batch, kept_schema, kept_names))
                 continue
@@ -191,10 +196,10 @@ def write_partitions(
                 removed.add(_as(gone, removed_schema, names))
                 groups = pc.replace_substring_regex(gone.column(reason), REASON_GROUP, r"\1")
                 reasons.update(groups.to_pylist())
-        out: dict[str, list] = {"partition": [], "part": [], "file": [], "reason": [], "rows": []}
+        out: dict[str, list] = {k: [] for k in ("partition", "part", "file", "reason", "rows", "cpu_s")}
 
-        def emit(part: str, why: str | None, rows: int) -> None:
-            for k, v in zip(out, (pid, part, name, why, rows), strict=True):
+        def emit(part: str, why: str | None, rows: int, cpu_s: float = 0.0) -> None:
+            for k, v in zip(out, (pid, part, name, why, rows, cpu_s), strict=True):
                 out[k].append(v)
 
         if kept.close():
@@ -202,19 +207,20 @@ def write_partitions(
         if removed.close():
             for why, n in sorted(reasons.items()):
                 emit(REMOVED_PART, why, n)
-        if out["partition"]:
-            yield pa.RecordBatch.from_pydict(
-                out,
-                schema=pa.schema(
-                    [
-                        ("partition", pa.int32()),
-                        ("part", pa.string()),
-                        ("file", pa.string()),
-                        ("reason", pa.string()),
-                        ("rows", pa.int64()),
-                    ]
-                ),
-            )
+        emit(STATS, None, rows_in, time.process_time() - cpu_start)
+        yield pa.RecordBatch.from_pydict(
+            out,
+            schema=pa.schema(
+                [
+                    ("partition", pa.int32()),
+                    ("part", pa.string()),
+                    ("file", pa.string()),
+                    ("reason", pa.string()),
+                    ("rows", pa.int64()),
+                    ("cpu_s", pa.float64()),
+                ]
+            ),
+        )
 
     fs.makedirs(folder)
     spark = df.sparkSession

@@ -157,7 +157,7 @@ def _current_inputs(inputs: list[tuple[str, str]]) -> dict[str, str | None]:
 def skipped_result(item: PlanItem, output: str) -> dict[str, Any]:
     """A skipped stage's row of the run summary, from its committed manifest."""
     m = read_manifest(fs.join(output, item.spec.name)) or {}
-    keys = ("rows_in", "rows_kept", "rows_removed", "removed_by_reason", "seconds", "metrics")
+    keys = ("rows_in", "rows_kept", "rows_removed", "removed_by_reason", "seconds", "timings", "metrics")
     return {
         **{k: m[k] for k in keys if k in m},
         "stage": item.spec.name,

@@ -123,6 +123,36 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def timings_table(results: list[dict[str, Any]], startup_s: float | None) -> Table | None:
+    """Where each stage that ran spent its core-seconds (:mod:`~corpus.engine.timings`);
+    None when no stage ran here."""
+    ran = [r for r in results if r["status"] == "ran" and r.get("timings")]
+    if not ran:
+        return None
+    title = "time per stage (core-seconds)"
+    if startup_s is not None:
+        title += f"; Spark start-up {startup_s:.1f} s"
+    table = Table(title=title, title_justify="left")
+    cols = ("stage", "wall s", "cores", "per-doc CPU", "write", "shuffle", "transfer/other", "overhead")
+    for col in cols:
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for r in ran:
+        t = r["timings"]
+        num = {k: "" if t.get(k) is None else f"{t[k]:.1f}" for k in t}
+        overhead = t.get("engine_overhead")
+        table.add_row(
+            r["stage"],
+            num.get("wall_s", ""),
+            str(t.get("cores", "")),
+            num.get("document_cpu_s", ""),
+            num.get("write_cpu_s", ""),
+            num.get("shuffle_s", ""),
+            num.get("other_s", ""),
+            f"{overhead:.2f}×" if overhead else "",
+        )
+    return table
+
+
 def histogram_text(hist: dict[str, int]) -> str:
     """``{"2": 15, "3-4": 3}`` -> ``"2: 15, 3-4: 3"`` (``"none"`` when empty)."""
     return ", ".join(f"{size}: {n:,}" for size, n in hist.items()) or "none"

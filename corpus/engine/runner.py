@@ -23,6 +23,7 @@ from corpus.engine.manifest import (
 )
 from corpus.engine.plan import PlanItem, check_writable, plan, skipped_result
 from corpus.engine.progress import Timer, spark_progress
+from corpus.engine.timings import stage_timing
 from corpus.engine.write import write_output
 from corpus.errors import UserError
 from corpus.spec import Pipeline, StageSpec, is_dataset_path
@@ -79,7 +80,7 @@ def run_pipeline(
 
 
 def _summary(m: dict[str, Any]) -> dict[str, Any]:
-    keys = ("rows_in", "rows_kept", "rows_removed", "removed_by_reason", "seconds", "metrics")
+    keys = ("rows_in", "rows_kept", "rows_removed", "removed_by_reason", "seconds", "timings", "metrics")
     return {k: m[k] for k in keys if k in m}
 
 
@@ -112,14 +113,18 @@ def run_stage(
     )
     fs.makedirs(artifacts_tmp)
     fs.makedirs(ctx.cache_dir)
-    with spark_progress(spark.sparkContext, f"{spec.name} ({spec.kind})", enabled=progress):
+    sc = spark.sparkContext
+    with (
+        spark_progress(sc, f"{spec.name} ({spec.kind})", enabled=progress),
+        stage_timing(sc, spec.name) as timing,
+    ):
         out = stages.load(spec.kind).run(ctx, spec.params)
         if out.rows is None:
             fs.makedirs(tmp)
             counts = {"rows_kept": 0, "rows_removed": 0, "removed_by_reason": {}, "schema": None}
             counts.update(shards=[], removed_shards=[])
         else:
-            counts = write_output(out, tmp, _rows_in(out, dataset_manifests, None))
+            counts = write_output(out, tmp, _rows_in(out, dataset_manifests, None), timing)
         metrics = dict(out.metrics)
         if out.rows is not None and (out.after_write is not None or out.retry_column):
             written = read_dataset(spark, tmp, counts)
@@ -127,6 +132,7 @@ def run_stage(
                 metrics.update(out.after_write(written))
             if out.retry_column:
                 counts["transient_failures"] = written.where(written[out.retry_column].isNotNull()).count()
+    breakdown = timing.result(timer.seconds)
     artifacts = commit_artifacts(artifacts_tmp, tmp)
 
     rows_in = _rows_in(out, dataset_manifests, counts)
@@ -157,6 +163,7 @@ def run_stage(
         "started": started,
         "finished": _now(),
         "seconds": round(timer.seconds, 3),
+        "timings": breakdown,
         "balanced": balanced,
         "rows_in": rows_in,
         **counts,

@@ -11,13 +11,14 @@ never leave Python workers except once through the JVM: no shuffle, no sort, no 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.engine import fs
+from corpus.engine import fs, timings
 from corpus.engine.arrow_map import BatchFn, _conform, arrow_schema
 
 if TYPE_CHECKING:
@@ -41,14 +42,23 @@ def map_shards(
     if not files:
         return spark.createDataFrame([], schema)
     target = arrow_schema(schema)
+    acc = timings.document_accumulator()
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for i in batch.column("id").to_pylist():
-                with fs.open_binary(files[i]) as f:
-                    for part in pq.ParquetFile(f).iter_batches(batch_size=BATCH_ROWS):
-                        if part.num_rows:
-                            yield _conform(fn(part, params), target)
+        spent = 0.0
+        try:
+            for batch in batches:
+                for i in batch.column("id").to_pylist():
+                    with fs.open_binary(files[i]) as f:
+                        for part in pq.ParquetFile(f).iter_batches(batch_size=BATCH_ROWS):
+                            if part.num_rows:
+                                start = time.process_time()
+                                out = fn(part, params)
+                                spent += time.process_time() - start
+                                yield _conform(out, target)
+        finally:
+            if acc is not None:
+                acc.add(spent)
 
     # range(n) in n partitions: partition i holds exactly i, with no Python worker to build it
     return spark.range(len(files), numPartitions=len(files)).mapInArrow(run, schema)

@@ -22,13 +22,18 @@ from corpus.stages.base import REASON, StageOutput
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from corpus.engine.timings import StageTiming
+
 ROWS_PER_SHARD = 20_000
 
 
-def write_output(out: StageOutput, folder: str, rows_hint: int | None = None) -> dict[str, Any]:
+def write_output(
+    out: StageOutput, folder: str, rows_hint: int | None = None, stats: StageTiming | None = None
+) -> dict[str, Any]:
     """Write ``out.rows`` under ``folder``; return the manifest's counts, shard lists and schema.
 
-    ``rows_hint`` (rows in, when known) sizes the shards without a counting pass. Raises
+    ``rows_hint`` (rows in, when known) sizes the shards without a counting pass; ``stats``
+    receives the writer tasks' CPU seconds. Raises
     RuntimeError when a balanced stage returns no :data:`REASON` column."""
     rows = out.rows
     reason = REASON if REASON in rows.columns else None
@@ -61,6 +66,8 @@ def write_output(out: StageOutput, folder: str, rows_hint: int | None = None) ->
     if not any(w["part"] == arrow_write.KEPT for w in written):
         schema = arrow_write.arrow_schema(kept_df.schema)
         arrow_write.write_empty(schema, fs.join(folder, "part-00000.parquet"))
+    if stats is not None:
+        stats.write_cpu_s += sum(w["cpu_s"] for w in written if w["part"] == arrow_write.STATS)
     removed_by_reason: dict[str, int] = {}
     for w in written:
         if w["part"] == arrow_write.REMOVED_PART:

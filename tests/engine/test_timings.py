@@ -1,0 +1,84 @@
+"""The per-stage time breakdown (issue 17): every stage's manifest says where its core-seconds
+went, and the engine overhead is wall × cores over the per-document functions' CPU."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pytest
+
+from corpus.engine import timings
+from corpus.engine.manifest import read_manifest
+from corpus.engine.progress import timings_table
+from tests.engine import probes
+
+
+@pytest.fixture(autouse=True)
+def _probe_kinds():
+    probes.register()
+
+
+def test_manifests_carry_the_breakdown(spark, tmp_path):
+    from corpus.engine.runner import run_pipeline
+    from corpus.spec import load_pipeline_dict
+
+    out = tmp_path / "out"
+    stages = [
+        {"kind": "probe_rows", "name": "docs", "n": 40},
+        {"kind": "langid", "inputs": ["docs"]},
+    ]
+    pipeline = load_pipeline_dict({"name": "t", "output": str(out), "stages": stages}, tmp_path / "p.yaml")
+    results = run_pipeline(spark, pipeline, progress=False)
+
+    source = read_manifest(str(out / "docs"))["timings"]
+    assert source["document_cpu_s"] == 0.0 and source["engine_overhead"] is None
+    assert source["write_cpu_s"] > 0 and source["executor_run_s"] > 0
+
+    t = read_manifest(str(out / "langid"))["timings"]
+    assert t["cores"] == spark.sparkContext.defaultParallelism
+    assert t["document_cpu_s"] > 0  # fastText ran on 32 documents inside the workers
+    assert t["engine_overhead"] == pytest.approx(
+        t["wall_s"] * t["cores"] / t["document_cpu_s"], rel=0.05
+    )  # rounded parts
+    parts = t["document_cpu_s"] + t["write_cpu_s"] + t["shuffle_s"] + t["other_s"]
+    assert parts == pytest.approx(t["wall_s"] * t["cores"], abs=0.01)
+    assert [r["timings"] for r in results] == [source, t]
+    table = timings_table(results, startup_s=1.5)
+    assert table.row_count == 2 and "Spark start-up 1.5 s" in table.title
+
+
+def test_timed_counts_work_not_waiting():
+    """:func:`timings.timed` adds the CPU spent inside the wrapped function only: the seconds
+    its input iterator burns (upstream work) are not the function's."""
+    acc = _Acc()
+    timings._document_cpu = acc
+    try:
+
+        def upstream():
+            for _ in range(3):
+                _burn(0.05)
+                yield pa.record_batch({"x": [1]})
+
+        def fn(batches):
+            for b in batches:
+                _burn(0.02)
+                yield b
+
+        assert len(list(timings.timed(fn)(upstream()))) == 3
+    finally:
+        timings._document_cpu = None
+    assert 0.05 <= acc.value < 0.12
+
+
+class _Acc:
+    value = 0.0
+
+    def add(self, v: float) -> None:
+        self.value += v
+
+
+def _burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
