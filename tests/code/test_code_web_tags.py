@@ -82,3 +82,39 @@ def test_real_sphinx_page_counts_each_example_once():
     examples = lhtml.document_fromstring(raw).xpath("//div[contains(@class, 'highlight-')]//pre")
     assert tags.blocks == len(examples) > 10
     assert tags.highlighted == tags.blocks
+
+
+def test_code_web_batch_selects_by_tags_or_classifier(repo_root):
+    """The stage's batch function (no Spark): tags, the shipped classifier's score, the signal."""
+    import pyarrow as pa
+
+    from corpus.stages.code_web import HTML, SELECTED, Params, code_web_batch
+
+    folder = str(repo_root / "classifiers" / "code_web")
+    prose = "The village fair opens on Saturday with music, food stalls and a parade for children. " * 5
+    code_text = (
+        "Use the subprocess module to run a command and capture its output. The function returns a "
+        "CompletedProcess instance; check returncode and read stdout as a string. import subprocess "
+        "result = subprocess.run(['ls', '-l'], capture_output=True, text=True) print(result.stdout) "
+        "Pass check=True to raise CalledProcessError when the command fails. Arguments, keyword "
+        "arguments, the return value and exceptions raised are documented in the library reference. "
+    ) * 2
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "id": ["a", "b", "c"],
+            "text": [prose, prose, code_text],
+            "source": ["web"] * 3,
+            HTML: [page("<p>fair</p>"), page("<pre>x = 1\ny = 2</pre>"), None],
+        }
+    )
+    out = code_web_batch(batch, (Params(), folder, 0.5))
+    assert HTML not in out.schema.names
+    assert out.column("code_tag_blocks").to_pylist() == [0, 1, 0]
+    scores = out.column("score_code_web").to_pylist()
+    assert scores[0] < 0.5 <= scores[2]
+    assert out.column("code_signal").to_pylist() == [None, "tags", "classifier"]
+    assert out.column(SELECTED).to_pylist() == [False, True, True]
+    assert out.column("source").to_pylist() == ["code_web"] * 3
+    tags_only = code_web_batch(batch, (Params(classifier=None, source=None), None, float("inf")))
+    assert tags_only.column("code_signal").to_pylist() == [None, "tags", None]
+    assert tags_only.column("source").to_pylist() == ["web"] * 3
