@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "repos": "corpus.stages.repos",
     "repo_concat": "corpus.stages.repo_concat",
     "code_filter": "corpus.stages.code_filter",
+    "code_web": "corpus.stages.code_web",
     "code_tier": "corpus.stages.code_tier",
     "code_reparse": "corpus.stages.code_reparse",
 }
