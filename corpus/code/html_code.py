@@ -24,8 +24,10 @@ Rules, in order:
 
    * ``<pre>``, ``<xmp>``, ``<listing>`` with everything inside (highlighter ``<span>`` markup
      adds no text; ``<br>`` is a line break; a block-level child starts a new line);
-   * a ``<code>`` outside ``<pre>`` that holds a ``<br>`` or a line break inside its text
-     (``<br>``-separated code; there ``&nbsp;`` indentation becomes spaces);
+   * a ``<code>`` (``kbd``, ``samp``, ``tt``) outside ``<pre>`` that holds a ``<br>``
+     (``<br>``-separated code; there ``&nbsp;`` indentation becomes spaces), or has
+     ``white-space: pre`` (on it or its parent), or has line breaks inside its text and is the
+     only content of its parent (a ``<code>`` in a sentence whose HTML source wraps stays inline);
    * a line-numbered ``<table>`` (Pygments ``highlighttable``, Chroma ``lntable``, Rouge,
      GitHub ``blob-num`` rows, highlight.js ``hljs-ln``, Hexo ``figure.highlight``): one line
      per row, the code cells' text;
@@ -289,30 +291,56 @@ def block_language(el: etree._Element) -> str | None:
 
 
 def code_text(el: etree._Element, nbsp: bool = False) -> str:
-    """Verbatim text of a code element: ``<br>`` -> line feed, a block-level child starts a new
-    line, line-number gutters left out; ``nbsp`` turns ``&nbsp;`` into spaces."""
+    """Verbatim text of a code element: ``<br>`` -> line feed, text before and after a
+    block-level child (``<div class="line">``, rustdoc's ``<div class="where">``) on its own
+    lines, as a browser renders it; line-number gutters left out; ``nbsp`` turns ``&nbsp;``
+    into spaces."""
     parts: list[str] = []
 
-    def newline_if_needed() -> None:
-        if parts and not parts[-1].endswith("\n"):
-            parts.append("\n")
+    def add(text: str | None, new_line: bool = False) -> None:
+        if text:
+            if new_line and parts and not parts[-1].endswith("\n") and not text.startswith("\n"):
+                parts.append("\n")
+            parts.append(text)
 
     walk = etree.iterwalk(el, events=("start", "end"))
     for event, node in walk:
+        block = node is not el and node.tag in BLOCK_TAGS
         if event == "start":
             if node is not el and _is_lineno(node):
                 walk.skip_subtree()
                 continue
             if node.tag == "br":
                 parts.append("\n")
-            elif node is not el and node.tag in BLOCK_TAGS and "".join(parts).strip():
-                newline_if_needed()
-            if node.text:
-                parts.append(node.text)
-        elif node is not el and node.tail:
-            parts.append(node.tail)
-    text = "".join(p for p in parts if p)
+            elif block and parts and not parts[-1].endswith("\n"):
+                parts.append("\n")
+            add(node.text)
+        elif node is not el:
+            add(node.tail, new_line=block)
+    text = "".join(parts)
     return text.replace("\xa0", " ") if nbsp else text
+
+
+def _alone(el: etree._Element) -> bool:
+    """Whether ``el`` is the only content of its parent (no text or element beside it)."""
+    parent = el.getparent()
+    if parent is None:
+        return True
+    if (parent.text or "").strip() or (el.tail or "").strip():
+        return False
+    return all(c is el or not isinstance(c.tag, str) and not (c.tail or "").strip() for c in parent)
+
+
+def _is_block_code(el: etree._Element) -> bool:
+    """A ``<code>``-like element outside ``<pre>`` that is a block (rule 5): it holds a ``<br>``,
+    or has ``white-space: pre`` / several lines and is alone in its parent (a ``<code>`` in a
+    sentence whose source line wraps stays inline)."""
+    if next(el.iter("br"), None) is not None:
+        return True
+    styles = [(e.get("style") or "").replace(" ", "").lower() for e in (el, el.getparent()) if e is not None]
+    if any("white-space:pre" in st for st in styles):
+        return True
+    return "\n" in code_text(el).strip() and _alone(el)
 
 
 def _is_code_table(el: etree._Element) -> bool:
@@ -511,7 +539,7 @@ def reparse(html: str, url: str | None = None) -> Reparsed:
                 walk.skip_subtree()
                 continue
             if tag in INLINE_CODE_TAGS:
-                if next(el.iter("br"), None) is not None or "\n" in code_text(el).strip():
+                if _is_block_code(el):
                     w.code_block(code_text(el, nbsp=True).strip("\n"), block_language(el))
                 else:
                     w.code_span(code_text(el))

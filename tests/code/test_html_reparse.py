@@ -180,6 +180,8 @@ def test_highlighter_markup_languages_and_line_numbers():
 def test_code_span_and_errors():
     assert code_span("a`b") == "``a`b``" and code_span("`x`") == "`` `x` ``"
     assert fenced_blocks("```py\nx\n```") == [CodeBlock("x", "py")]
+    wrapped = reparse("<p>Run <code>git\nlog -p</code> now.</p><div><code>a = 1\nb = 2</code></div>")
+    assert "Run `git log -p` now." in wrapped.text and [b.text for b in wrapped.blocks] == ["a = 1\nb = 2"]
     with pytest.raises(ParseError):
         reparse("")
 
