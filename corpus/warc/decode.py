@@ -461,8 +461,11 @@ windows-1252 differs in one letter ("szülők" / "szülõk", +0.016), below any 
 cp1252/cp1250/cp1257/cp1254/iso8859-2/-15/cp1253/mac_roman) a 0.01 margin changed 337 texts,
 0.1 changed 149, 0.5 changed 56, against 41 before the check (15 more: 8 Romanian ş/ţ read
 as iso8859-16 ș/ț, 7 others)."""
-SIBLING_WORDS = 2000
-"""Non-ASCII words (from the tag-stripped start of the page) the sibling check reads."""
+SIBLING_WORDS = 500
+"""Distinct non-ASCII words (from the tag-stripped start of the page) the sibling check reads."""
+SIBLING_LABEL_CHARS = 1024
+"""Characters of the page lid.176 reads for its language (fastText's cost grows with length:
+~3 ms for 4,096 characters at load 25; a kilobyte of prose names its language)."""
 _HIGH_WORD = re.compile(rb"[A-Za-z\x80-\xff]*[\x80-\xff][A-Za-z\x80-\xff]*")
 
 
@@ -486,20 +489,22 @@ def _sibling(body: bytes, codec: str, text: str) -> str | None:
     path = bundled_model_path()
     if path is None:
         return None
-    words = _HIGH_WORD.findall(_TAG.sub(b" ", body[: DETECT_BYTES * 4]))[:SIBLING_WORDS]
-    readings: dict[str, list[str]] = {}
-    for c in sorted(family):
+    words = list(dict.fromkeys(_HIGH_WORD.findall(_TAG.sub(b" ", body[: DETECT_BYTES * 4]))))[:SIBLING_WORDS]
+    joined = b"\n".join(words)  # single-byte code pages all read 0x0A as "\n": one decode per codec
+    readings: dict[tuple[str, ...], str] = {}  # distinct reading -> the first codec giving it
+    for c in [codec, *sorted(family - {codec})]:
         try:
-            reading = [w.decode(c) for w in words]
+            decoded = joined.decode(c)
         except UnicodeDecodeError:
             continue
-        if not any(_CONTROL.search(w) for w in reading):
-            readings[c] = reading
-    if codec not in readings or len({tuple(r) for r in readings.values()}) < 2:
+        if not _CONTROL.search(decoded):
+            readings.setdefault(tuple(decoded.split("\n")), c)
+    if codec not in readings.values() or len(readings) < 2:
         return None
+    by_codec = {c: r for r, c in readings.items()}
     model = load_model(str(path))
-    sample = _TEXT_TAG.sub(" ", text[: MESS_SAMPLE_CHARS * 4])[:MESS_SAMPLE_CHARS]
-    label = model.predict(" ".join(sample.split()), k=1)[0][0]
+    sample = _TEXT_TAG.sub(" ", text[: MESS_SAMPLE_CHARS * 4])
+    label = model.predict(" ".join(sample.split())[:SIBLING_LABEL_CHARS], k=1)[0][0]
     cache: dict[str, float] = {}
 
     def prob(words_: list[str]) -> float:
@@ -511,9 +516,9 @@ def _sibling(body: bytes, codec: str, text: str) -> str | None:
 
     current = codec
     for _ in range(len(readings)):
-        base = readings[current]
+        base = by_codec[current]
         gains = []
-        for c, reading in readings.items():
+        for c, reading in by_codec.items():
             diff = [i for i, (a, b) in enumerate(zip(base, reading, strict=True)) if a != b]
             if diff:
                 gains.append((prob([reading[i] for i in diff]) - prob([base[i] for i in diff]), c))
