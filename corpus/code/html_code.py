@@ -23,7 +23,8 @@ Rules, in order:
 5. **Code blocks**, emitted verbatim (never whitespace-collapsed):
 
    * ``<pre>``, ``<xmp>``, ``<listing>`` with everything inside (highlighter ``<span>`` markup
-     adds no text; ``<br>`` is a line break; a block-level child starts a new line);
+     adds no text; ``<br>`` is a line break; text before and after a block-level child is on
+     its own lines, as a browser shows it);
    * a ``<code>`` (``kbd``, ``samp``, ``tt``) outside ``<pre>`` that holds a ``<br>``
      (``<br>``-separated code; there ``&nbsp;`` indentation becomes spaces), or has
      ``white-space: pre`` (on it or its parent), or has line breaks inside its text and is the
@@ -39,9 +40,10 @@ Rules, in order:
 6. **Language hint** of a block: the first match on the block element, then its first
    ``<code>`` child, then up to four ancestors, of ``data-lang`` / ``data-language``, class
    ``language-x`` / ``lang-x``, ``highlight-source-x`` (GitHub), ``highlight-x`` (Sphinx),
-   ``sourceCode x`` (pandoc), ``brush: x`` (SyntaxHighlighter), ``figure.highlight x`` (Hexo);
-   lower-cased, aliases folded (:data:`LANG_ALIASES`), non-languages (``text``, ``none``,
-   ``default`` ...) ignored.
+   ``sourceCode x`` (pandoc), ``brush: x`` (SyntaxHighlighter), ``figure.highlight x`` (Hexo),
+   and on ``<pre>`` / ``<code>`` a bare class naming a language (:data:`BARE_LANGS`: rustdoc's
+   ``pre.rust``, GeSHi's ``pre.php``); lower-cased, aliases folded (:data:`LANG_ALIASES`),
+   non-languages (``text``, ``none``, ``default`` ...) ignored.
 7. **Inline code** (``<code>``, ``<kbd>``, ``<samp>``, ``<tt>`` outside a block) stays in its
    sentence as a Markdown code span: its text with line breaks as spaces, between backtick runs
    one longer than the longest run inside (a space inside each side when it starts or ends
@@ -199,6 +201,40 @@ LANG_ALIASES = {
     "kt": "kotlin",
     "yml": "yaml",
 }
+BARE_LANGS = frozenset(
+    {
+        "python",
+        "rust",
+        "java",
+        "javascript",
+        "typescript",
+        "cpp",
+        "csharp",
+        "go",
+        "ruby",
+        "php",
+        "bash",
+        "shell",
+        "sql",
+        "html",
+        "css",
+        "xml",
+        "json",
+        "yaml",
+        "kotlin",
+        "swift",
+        "scala",
+        "haskell",
+        "perl",
+        "lua",
+        "matlab",
+        "julia",
+        "console",
+        "powershell",
+        "dockerfile",
+    }
+)
+"""Class names taken as a language on their own on ``<pre>`` / ``<code>`` (rule 6)."""
 LANG_CLASS = re.compile(r"^(?:language|lang|highlight-source|highlight)-([\w+#.-]+)$")
 BRUSH = re.compile(r"brush:\s*([\w+#.-]+)")
 LANG_OK = re.compile(r"^[a-z0-9_+#.-]{1,32}$")
@@ -264,6 +300,10 @@ def _lang_of(el: etree._Element) -> str | None:
     for tok in tokens:
         if (m := LANG_CLASS.match(tok)) and (lang := _normalise_lang(m.group(1))):
             return lang
+    if el.tag in ("pre", "code"):
+        for tok in tokens:
+            if tok.lower() in BARE_LANGS:
+                return _normalise_lang(tok)
     for marker in ("sourceCode", "highlight"):
         if marker in tokens and (marker == "sourceCode" or el.tag == "figure"):
             others = [t for t in tokens if t != marker]

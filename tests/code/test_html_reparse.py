@@ -155,6 +155,7 @@ b = 2
 <div class="sourceCode"><pre class="sourceCode haskell"><code>main = print 1</code></pre></div>
 <pre class="brush: js; gutter: false">var a = "```";</pre>
 <div class="code"><code>if x:<br>&nbsp;&nbsp;&nbsp;&nbsp;y()<br></code></div>
+<pre class="rust item-decl"><code>pub struct W<div class="where">where T: Copy</div>{ x }</code></pre>
 <p>after</p></main><footer>Privacy policy</footer></body></html>"""
 
 
@@ -168,6 +169,7 @@ def test_highlighter_markup_languages_and_line_numbers():
         ("haskell", "main = print 1"),
         ("javascript", 'var a = "```";'),
         (None, "if x:\n    y()"),
+        ("rust", "pub struct W\nwhere T: Copy\n{ x }"),
     ]
     assert r.inline_code == 2 and "Run `pip install x` then `Ctrl`." in r.text
     assert "## Setup" in r.text and r.text.endswith("after")
@@ -213,6 +215,6 @@ def test_stage_joins_html_by_id(spark, tmp_path):
     }
     assert (rows["b"][REASON], rows["c"][REASON]) == ("code_reparse:no_html", "code_reparse:no_html")
     a = rows["a"]
-    assert (a[REASON], a["url"], a["code_blocks"]) == (None, "u1", 7)
+    assert (a[REASON], a["url"], a["code_blocks"]) == (None, "u1", 8)
     assert a["code_langs"] == ["haskell", "javascript", "python", "rust"]
     assert a["text"] == reparse(HIGHLIGHTERS).text
