@@ -3,6 +3,7 @@ trafilatura's default extraction of the same pages; and the ``code_reparse`` sta
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import re
@@ -47,6 +48,7 @@ def real_pages(shared: Path) -> list[tuple[str, str]]:
     return pages
 
 
+@functools.cache
 def sample_pages() -> list[tuple[str, str]]:
     """The project's sample crawl pages with ``<pre>`` (the HTML ``python -m corpus.sample`` writes)."""
     from corpus.sample.build import plan
