@@ -137,7 +137,8 @@ def test_stage_table_checks():
 
 def test_demo_config_keeps_the_recipe_shape(repo_root):
     """pipelines/train.yaml parses, switches RoPE at the 32K stage, and asks for exactly the
-    streams pipelines/tokens_demo.yaml builds (same folders, lengths, packing; vocab fits)."""
+    streams pipelines/tokens_demo.yaml and midtrain_demo.yaml build (same folders, lengths,
+    packing; vocab fits)."""
     import yaml
 
     from corpus.train.config import config_warnings, load_config
@@ -157,8 +158,9 @@ def test_demo_config_keeps_the_recipe_shape(repo_root):
     if demo.is_file():
         spec = yaml.safe_load(demo.read_text())
         built = {
-            f"{spec['output']}/{st['name']}": (st["seq_len"], st["pack"])
-            for st in spec["stages"]
+            f"{s['output']}/{st['name']}": (st["seq_len"], st["pack"])
+            for s in (spec, yaml.safe_load((repo_root / "pipelines/midtrain_demo.yaml").read_text()))
+            for st in s["stages"]
             if st["kind"] == "stream"
         }
         for st in cfg.stages:
