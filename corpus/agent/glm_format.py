@@ -19,9 +19,13 @@ checkpoints; the report's "function call template" figure shows the same shape):
   ``\\n<tool_response>\\n{content}\\n</tool_response>``.
 
 Unlike the template, content is not stripped, so :func:`parse` gives back exactly what was
-rendered. A value or content that contains one of the format's own markers (a role token,
-``</arg_value>``, ``</tool_response>`` ...) cannot be rendered unambiguously and is an
-:class:`InvalidTrajectory`.
+rendered. :func:`render_segments` gives the same text as ``(piece, is_content)`` pieces, and
+:func:`content_spans` their character spans: the tokenize stage encodes content as plain text
+and only the template's pieces with control ids, so a user message, tool output, reasoning,
+argument value or tool declaration quoting ``<|user|>`` or ``</think>`` is kept and stays text
+(GLM-4.5's template is applied to messages, never to text holding its own tokens). Such text
+cannot be parsed back unambiguously from the string alone (the spans tell content from
+template). A tool or argument *name* holding one of the markers is an :class:`InvalidTrajectory`.
 """
 
 from __future__ import annotations
@@ -122,15 +126,20 @@ def _split_reasoning(m: dict[str, Any], content: str) -> tuple[str, str]:
     return content, reasoning
 
 
-def render(
+def render_segments(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, options: Options = Options()
-) -> str:
-    """The trajectory as GLM-4.5 text. Raises :class:`InvalidTrajectory` (with ``reason``) for
-    a role it does not know, a malformed call, or text holding one of the format's markers."""
-    out = [PREFIX]
+) -> list[tuple[str, bool]]:
+    """The trajectory as GLM-4.5 text in ``(piece, is_content)`` pieces: ``is_content`` for
+    text the messages or tools supplied (encoded as plain text), False for the template's own
+    text (its special tokens become control ids). Raises :class:`InvalidTrajectory` (with
+    ``reason``) for a role it does not know, a malformed call, or a marker in a tool or
+    argument name."""
+    out: list[tuple[str, bool]] = [(PREFIX, False)]
     if tools:
-        lines = "".join(json.dumps(_function(t), ensure_ascii=False) + "\n" for t in tools)
-        out.append(TOOLS_HEADER + lines + TOOLS_FOOTER)
+        out.append((TOOLS_HEADER, False))
+        for tool in tools:
+            out += [(json.dumps(_function(tool), ensure_ascii=False), True), ("\n", False)]
+        out.append((TOOLS_FOOTER, False))
     schemas = _schemas(tools)
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     for i, m in enumerate(messages):
@@ -141,31 +150,54 @@ def render(
             raise InvalidTrajectory("agent:non_text_content", f"message {i}")
         if role == "assistant":
             content, reasoning = _split_reasoning(m, content)
-            _check_text(reasoning, f"message {i} reasoning")
-        _check_text(content, f"message {i}")
         if role in ("system", "user"):
-            out.append(f"{ROLE_TOKENS[role]}\n{content}")
+            out += [(f"{ROLE_TOKENS[role]}\n", False), (content, True)]
         elif role == "tool":
             if i == 0 or messages[i - 1].get("role") != "tool":
-                out.append(ROLE_TOKENS["tool"])
-            out.append(f"\n<tool_response>\n{content}\n</tool_response>")
+                out.append((ROLE_TOKENS["tool"], False))
+            out += [("\n<tool_response>\n", False), (content, True), ("\n</tool_response>", False)]
         else:
             if options.history_reasoning == "drop" and i < last_user:
                 reasoning = ""
-            out.append(f"<|assistant|>\n<think>{reasoning}</think>")
+            out += [("<|assistant|>\n<think>", False), (reasoning, True), ("</think>", False)]
             if content:
-                out.append(f"\n{content}")
+                out += [("\n", False), (content, True)]
             for call in m.get("tool_calls") or []:
                 name, args = _arguments(call)
                 _check_text(name, f"message {i} call name")
-                out.append(f"\n<tool_call>{name}")
+                out.append((f"\n<tool_call>{name}", False))
                 for k, v in args.items():
                     _check_text(str(k), f"message {i} argument name")
                     text = _value_text(v, _param_type(schemas, name, k))
-                    _check_text(text, f"message {i} argument {k!r}")
-                    out.append(f"\n<arg_key>{k}</arg_key>\n<arg_value>{text}</arg_value>")
-                out.append("\n</tool_call>")
-    return "".join(out)
+                    out += [
+                        (f"\n<arg_key>{k}</arg_key>\n<arg_value>", False),
+                        (text, True),
+                        ("</arg_value>", False),
+                    ]
+                out.append(("\n</tool_call>", False))
+    return [(piece, is_content) for piece, is_content in out if piece]
+
+
+def render(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, options: Options = Options()
+) -> str:
+    """The trajectory as GLM-4.5 text (:func:`render_segments` joined)."""
+    return "".join(piece for piece, _ in render_segments(messages, tools, options))
+
+
+def content_spans(segments: list[tuple[str, bool]]) -> list[int]:
+    """Flat ``[start, end, start, end, ...]`` character offsets of the content pieces in the
+    joined text (adjacent content pieces merged) — the column the tokenize stage reads."""
+    spans: list[int] = []
+    pos = 0
+    for piece, is_content in segments:
+        if is_content:
+            if spans and spans[-1] == pos:
+                spans[-1] = pos + len(piece)
+            else:
+                spans += [pos, pos + len(piece)]
+        pos += len(piece)
+    return spans
 
 
 _TURN = re.compile(r"(<\|system\|>|<\|user\|>|<\|assistant\|>|<\|observation\|>)")

@@ -1,6 +1,9 @@
 """``reasoning``: question / answer sets (math, science, coding contests) with reasoning traces
 → training text in GLM-4.5's chat format (``<|user|>`` question, ``<|assistant|>`` with the
-trace inside ``<think>…</think>`` and the response after it; :mod:`corpus.agent.glm_format`).
+trace inside ``<think>…</think>`` and the response after it; :mod:`corpus.agent.glm_format`),
+with ``content_spans`` (the question, trace and response inside ``text``: the tokenize stage
+encodes them as plain text, so a question or response quoting ``<|assistant|>`` or
+``</think>`` never opens a turn or closes the think block).
 
 Input columns (names configurable): ``question``; optional ``answer`` (the reference),
 ``reasoning`` (the trace) and ``response`` (the final response; when absent the trace's last
@@ -95,6 +98,15 @@ def judge(
     question: str | None, reference: str | None, trace: str | None, response: str | None, params: Params
 ) -> tuple[str | None, str | None]:
     """``(text, reason)`` of one row: the rendered conversation, or the removal reason."""
+    segments, reason = judge_segments(question, reference, trace, response, params)
+    return ("".join(p for p, _ in segments) if segments is not None else None), reason
+
+
+def judge_segments(
+    question: str | None, reference: str | None, trace: str | None, response: str | None, params: Params
+) -> tuple[list[tuple[str, bool]] | None, str | None]:
+    """:func:`judge` with the conversation as :func:`corpus.agent.glm_format.render_segments`
+    pieces (content vs template), which give the ``content_spans`` column."""
     if not question or not question.strip():
         return None, "reasoning:no_question"
     trace, response, truncated = split_trace(trace, response)
@@ -115,7 +127,7 @@ def judge(
         {"role": "assistant", "reasoning_content": trace, "content": response or ""},
     ]
     try:
-        return glm_format.render(messages, None, glm_format.Options(params.history_reasoning)), None
+        return glm_format.render_segments(messages, None, glm_format.Options(params.history_reasoning)), None
     except glm_format.InvalidTrajectory as e:
         return None, e.reason.replace("agent:", "reasoning:")
 
@@ -194,19 +206,21 @@ def reasoning_batch(
             traces[k], responses[k] = None, got["trace"]
             if got["truncated"]:  # stopped at its token limit
                 forced[k] = "reasoning:truncated_trace"
-    texts, reasons = [], []
+    texts, spans, reasons = [], [], []
     for k in range(batch.num_rows):
-        if errors[k] or forced[k]:
-            text, reason = None, forced[k]
-        else:
-            text, reason = judge(questions[k], refs[k], traces[k], responses[k], params)
-        texts.append(text)
+        segments: list[tuple[str, bool]] | None = None
+        reason = forced[k]
+        if not (errors[k] or forced[k]):
+            segments, reason = judge_segments(questions[k], refs[k], traces[k], responses[k], params)
+        texts.append("".join(p for p, _ in segments) if segments is not None else None)
+        spans.append(glm_format.content_spans(segments) if segments is not None else None)
         reasons.append(reason)
     key = [xxhash.xxh3_64_hexdigest(_norm_question(q).encode()) if q else None for q in questions]
     return with_columns(
         batch,
         {
             "text": pa.array(texts, pa.large_string()),
+            "content_spans": pa.array(spans, pa.list_(pa.int32())),
             "source": pa.array([params.source] * batch.num_rows, pa.string()),
             "generated": pa.array(generated, pa.bool_()),
             "generation_error": pa.array(errors, pa.string()),
@@ -234,6 +248,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     fn = functools.partial(reasoning_batch, cache_dir=ctx.cache_dir, secret=secret)
     columns = [
         ("text", "string"),
+        ("content_spans", "array<int>"),
         ("source", "string"),
         ("generated", "boolean"),
         ("generation_error", "string"),

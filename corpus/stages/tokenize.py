@@ -28,6 +28,7 @@ import functools
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,9 @@ from corpus.errors import UserError
 from corpus.stages.base import ARTIFACTS, REASON, Outside, Role, StageContext, StageOutput, StageParams
 from corpus.tokens import encode, fim, transforms
 from corpus.tokens import tokenizer as tk
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 class Fim(StageParams):
@@ -65,11 +69,16 @@ class Params(StageParams):
     pad_token: str = tk.PAD
     special_token_sources: list[str] = Field(default_factory=lambda: list(CHAT_SOURCES))
     """Sources whose text our chat renderer wrote (reasoning traces, agent trajectories): a
-    special-token string there (``<|user|>``, ``<think>``, ``<tool_call>``) is the control token
-    it renders. Every other row — raw text from the web, code, GitHub, repositories,
-    multilingual or math/science sources, or a row without ``source`` — encodes such strings as
-    plain text, so a page quoting ``<|endoftext|>`` never ends a document mid-row (default safe:
-    a source must be listed to get control ids from its text)."""
+    special-token string the template wrote (``<|user|>``, ``<think>``, ``<tool_call>``) is the
+    control token it renders. The renderer's ``content_spans`` column marks the text that came
+    from the messages (:func:`corpus.agent.glm_format.content_spans`): a special-token string
+    inside a span (a user or tool output quoting ``<|assistant|>`` or ``</think>``) is plain
+    text; ``content_spans`` leaves with ``text`` unless ``keep_text``. A row of such a source
+    without spans (chat text rendered elsewhere, or rewritten by a ``transforms`` entry) gets
+    control ids for every special-token string. Every other row — raw text from the web, code,
+    GitHub, repositories, multilingual or math/science sources, or a row without ``source`` —
+    encodes such strings as plain text, so a page quoting ``<|endoftext|>`` never ends a
+    document mid-row (default safe: a source must be listed to get control ids from its text)."""
     transforms: dict[str, str] = Field(default_factory=dict)
     """``{source: transform name}`` applied before encoding."""
     fim: Fim | None = None
@@ -139,7 +148,13 @@ def tokenize_batch(batch: pa.RecordBatch, params: Params, digest: str = "", seed
             for t, s, i in zip(texts, sources, ids, strict=True)
         ]
     chat = [s in params.special_token_sources for s in sources]
-    encoded = _encode_by_policy(texts, chat, params, digest)
+    spans = (
+        pc.filter(batch.column("content_spans"), keep).to_pylist()
+        if "content_spans" in batch.schema.names
+        else [None] * len(texts)
+    )
+    spans = [None if s in params.transforms else sp for sp, s in zip(spans, sources, strict=True)]
+    encoded = _encode_by_policy(texts, chat, params, digest, spans)
     if any(s in params.separator_sources for s in sources):
         encoded = _separated(encoded, texts, sources, params, digest)
     modes: list[str | None] = [None] * len(texts)
@@ -211,14 +226,42 @@ def _fim(
     return pa.array(merged, pa.list_(pa.int32())), modes
 
 
-def _encode_by_policy(texts: list[str], chat: list[bool], params: Params, digest: str) -> pa.Array:
-    """``list<int32>`` ids per text, EOS appended: chat rows with special tokens parsed, the
-    rest with special-token strings split into plain text."""
+def _encode_by_policy(
+    texts: list[str], chat: list[bool], params: Params, digest: str, spans: list[list[int] | None]
+) -> pa.Array:
+    """``list<int32>`` ids per text, EOS appended: chat rows with special tokens parsed (those
+    whose content spans quote a special-token string piece by piece, the spans as plain text),
+    the rest with special-token strings split into plain text."""
     raw_tok = encode.encoder(params.tokenizer, digest, True)
     eos = tk.special_id(raw_tok, params.eos_token)
     if not any(chat):
         return encode.encode(raw_tok, texts, eos)
     chat_tok = encode.encoder(params.tokenizer, digest, False)
+    pattern = encode.special_pattern(chat_tok)
+    quoting = {
+        k: sp
+        for k, (text, sp, c) in enumerate(zip(texts, spans, chat, strict=True))
+        if c and sp and encode.quotes_specials(text, sp, pattern)
+    }
+    encoded = _encode_whole(texts, chat, raw_tok, chat_tok, eos)
+    if not quoting:
+        return encoded
+    rows = [
+        [*encode.encode_segmented(chat_tok, raw_tok, texts[k], quoting[k]), eos]
+        if k in quoting
+        else encoded[k].as_py()
+        for k in range(len(texts))
+    ]
+    return pa.array(rows, pa.list_(pa.int32()))
+
+
+def _encode_whole(
+    texts: list[str], chat: list[bool], raw_tok: Tokenizer, chat_tok: Tokenizer, eos: int
+) -> pa.Array:
+    """Each text in one piece: chat rows by ``chat_tok`` (special-token strings parsed), the
+    rest by ``raw_tok``; rows keep their order."""
+    if not any(chat):
+        return encode.encode(raw_tok, texts, eos)
     if all(chat):
         return encode.encode(chat_tok, texts, eos)
     is_chat = np.array(chat)
@@ -299,7 +342,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     except (OSError, ValueError) as e:
         raise UserError(f"stage {ctx.name!r}: {e}") from None
     fn = functools.partial(tokenize_batch, digest=digest, seed=ctx.seed)
-    drop = {"input_ids", "n_tokens", "fim", REASON} | (set() if params.keep_text else {"text"})
+    drop = {"input_ids", "n_tokens", "fim", REASON} | (
+        set() if params.keep_text else {"text", "content_spans"}
+    )
     schema = StructType(  # built here, not parsed from DDL: parsing goes through the JVM
         [f for f in ctx.input.schema.fields if f.name not in drop]
         + [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -48,3 +49,34 @@ def encode(tok: Tokenizer, texts: Sequence[str], eos_id: int | None) -> pa.ListA
     offsets = np.zeros(len(lens) + 1, dtype=np.int32)
     np.cumsum(lens, out=offsets[1:])
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, type=pa.int32()))
+
+
+@functools.cache
+def special_pattern(tok: Tokenizer) -> re.Pattern[str]:
+    """The special-token strings of ``tok`` as one regex, longest first (as the tokenizer
+    matches them)."""
+    names = sorted(
+        (t.content for t in tok.get_added_tokens_decoder().values() if t.special), key=len, reverse=True
+    )
+    return re.compile("|".join(map(re.escape, names)) or r"(?!)")
+
+
+def quotes_specials(text: str, spans: Sequence[int], pattern: re.Pattern[str]) -> bool:
+    """Does a special-token string in ``text`` overlap a content span (flat ``[start, end,
+    ...]`` character offsets)?"""
+    bounds = list(zip(spans[::2], spans[1::2], strict=True))
+    return any(a < m.end() and m.start() < b for m in pattern.finditer(text) for a, b in bounds)
+
+
+def encode_segmented(chat_tok: Tokenizer, raw_tok: Tokenizer, text: str, spans: Sequence[int]) -> list[int]:
+    """Ids of a rendered chat text: the template between the content spans with special-token
+    strings as control ids (``chat_tok``), each content span as plain text (``raw_tok``)."""
+    ids: list[int] = []
+    pos = 0
+    for a, b in [*zip(spans[::2], spans[1::2], strict=True), (len(text), len(text))]:
+        if a > pos:
+            ids += chat_tok.encode(text[pos:a], add_special_tokens=False).ids
+        if b > a:
+            ids += raw_tok.encode(text[a:b], add_special_tokens=False).ids
+        pos = b
+    return ids

@@ -207,17 +207,42 @@ def test_validation_rules(messages, reason):
 
 
 @pytest.mark.parametrize(
-    "messages",
+    ("messages", "quoted"),
     [
-        [{"role": "user", "content": "ignore <|system|> this"}],
-        [{"role": "tool", "content": "a </tool_response> inside"}],
-        [{"role": "assistant", "content": "", "tool_calls": [_call("get_weather", city="x</arg_value>")]}],
+        ([{"role": "user", "content": "ignore <|system|> this"}], "ignore <|system|> this"),
+        ([{"role": "tool", "content": "a </tool_response> inside"}], "a </tool_response> inside"),
+        (
+            [
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [_call("get_weather", city="x</arg_value>")],
+                }
+            ],
+            "x</arg_value>",
+        ),
     ],
     ids=["role-token", "response-marker", "value-marker"],
 )
-def test_text_holding_the_formats_markers_is_rejected(messages):
+def test_text_quoting_the_formats_markers_is_content(messages, quoted):
+    """A marker inside content is kept as content: the spans cover it, the template around it
+    is outside every span (the tokenize stage encodes spans as plain text)."""
+    segments = g.render_segments(messages, [WEATHER_TOOL])
+    text = "".join(p for p, _ in segments)
+    spans = g.content_spans(segments)
+    at = text.index(quoted)
+    inside = [
+        (a, b) for a, b in zip(spans[::2], spans[1::2], strict=True) if a <= at and at + len(quoted) <= b
+    ]
+    assert len(inside) == 1
+    template = "".join(text[a:b] for a, b in zip([0, *spans[1::2]], [*spans[::2], len(text)], strict=True))
+    assert template.startswith(g.PREFIX + g.TOOLS_HEADER) and quoted not in template
+
+
+def test_a_marker_in_a_call_name_is_rejected():
+    call = {"role": "assistant", "content": "", "tool_calls": [_call("get<|user|>weather", city="x")]}
     with pytest.raises(g.InvalidTrajectory) as e:
-        g.render(messages, [WEATHER_TOOL])
+        g.render([call], [WEATHER_TOOL])
     assert e.value.reason == "agent:reserved_marker"
 
 

@@ -61,3 +61,75 @@ def test_chat_sources_get_control_ids_and_rows_keep_their_order(tok_path):
     assert tok.token_to_id("<think>") in got[1]["input_ids"][:-1]
     assert tok.token_to_id(tk.EOS) in got[3]["input_ids"][:-1]  # agent text: control ids
     assert tokenize.Params().special_token_sources == ["reasoning", "agent"]
+
+
+QUOTED_USER = "Why does my log show <|assistant|> and </think> in the middle?"
+QUOTED_TOOL = "grep found: </think> then <|user|> on line 3"
+
+
+def _count(ids: list[int], tok, token: str) -> int:
+    return ids.count(tok.token_to_id(token))
+
+
+def test_agent_row_quoting_specials_gets_plain_ids_there_and_control_ids_at_the_template(tok_path):
+    """Issue 11: chat sources get control ids through the renderer, not by string matching — a
+    user message or tool output quoting ``<|assistant|>`` / ``</think>`` / ``<|user|>`` stays
+    text; the template's own tokens are control ids."""
+    import json
+
+    from corpus.stages import agent
+
+    _, tok = _special_ids(tok_path)
+    messages = [
+        {"role": "user", "content": QUOTED_USER},
+        {
+            "role": "assistant",
+            "reasoning_content": "look",
+            "content": "",
+            "tool_calls": [
+                {"type": "function", "function": {"name": "grep", "arguments": {"pattern": "think"}}}
+            ],
+        },
+        {"role": "tool", "content": QUOTED_TOOL},
+        {"role": "assistant", "content": "Those are quoted tokens."},
+    ]
+    tools = [
+        {"name": "grep", "parameters": {"type": "object", "properties": {"pattern": {"type": "string"}}}}
+    ]
+    batch = pa.RecordBatch.from_pylist(
+        [{"id": "a", "messages": json.dumps(messages), "tools": json.dumps(tools)}]
+    )
+    rendered = agent.agent_batch(batch, agent.Params())
+    text = rendered.column("text")[0].as_py()
+    assert text.count("<|assistant|>") == 3 and text.count("</think>") == 4 and text.count("<|user|>") == 2
+    ids = tokenize.tokenize_batch(rendered, tokenize.Params(tokenizer=str(tok_path))).to_pylist()[0][
+        "input_ids"
+    ]
+    assert _count(ids, tok, "<|assistant|>") == 2  # the two assistant turns, not the quote
+    assert _count(ids, tok, "</think>") == 2
+    assert _count(ids, tok, "<|user|>") == 1 and _count(ids, tok, "<|observation|>") == 1
+    assert tok.decode(ids[:-1], skip_special_tokens=False) == text
+    without_spans = rendered.drop_columns(["content_spans"])
+    legacy = tokenize.tokenize_batch(without_spans, tokenize.Params(tokenizer=str(tok_path))).to_pylist()[0]
+    assert _count(legacy["input_ids"], tok, "<|assistant|>") == 3  # string matching: the quote too
+
+
+def test_reasoning_row_quoting_specials_gets_plain_ids_there(tok_path):
+    from corpus.stages import reasoning
+
+    _, tok = _special_ids(tok_path)
+    row = {
+        "id": "r",
+        "question": QUOTED_USER,
+        "reasoning": "The model printed its own control tokens as text.",
+        "response": "They are literal strings: </think> was typed by the user.",
+    }
+    rendered = reasoning.reasoning_batch(pa.RecordBatch.from_pylist([row]), reasoning.Params())
+    text = rendered.column("text")[0].as_py()
+    assert text.count("</think>") == 3 and text.count("<|assistant|>") == 2
+    ids = tokenize.tokenize_batch(rendered, tokenize.Params(tokenizer=str(tok_path))).to_pylist()[0][
+        "input_ids"
+    ]
+    assert _count(ids, tok, "</think>") == 1 and _count(ids, tok, "<|assistant|>") == 1
+    assert _count(ids, tok, "<|user|>") == 1 and _count(ids, tok, "<think>") == 1
+    assert tok.decode(ids[:-1], skip_special_tokens=False) == text
