@@ -43,15 +43,20 @@ $(STAMP): pyproject.toml
 sample: setup
 	$(BIN)/python -m corpus.sample --out $(SAMPLE)
 
+# web.yaml ends scored and bucketed; the tokenize + mixture stages of tokens_demo.yaml then build
+# the two pre-training phases' mixture (mixture.json, mixture.png) that the report embeds
+# (`make train-demo` reuses both stages: same config, skipped).
 demo: sample
 	$(BIN)/corpus run pipelines/web.yaml
+	$(BIN)/corpus run pipelines/tokens_demo.yaml --only tokenize --only mixture
 	@echo
 	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/semdedup"
 	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/semdedup/*.parquet' group by 1 order by 2 desc\\\"))\""
 	@$(MAKE) --no-print-directory report
 
-# One self-contained HTML page of out/web (plus the demo token streams and training run when
-# `make train-demo` made them); ends with the line `report: out/web/report.html`.
+# One self-contained HTML page of out/web plus out/tokens_demo (the demo's mixture and its plot;
+# the token streams and training run once `make train-demo` made them); ends with the line
+# `report: out/web/report.html`.
 report: setup
 	@test -f out/web/warc/_manifest.json || { echo "error: no out/web yet: run 'make demo' first" >&2; exit 2; }
 	$(BIN)/corpus report out/web $$(test -d out/tokens_demo && echo out/tokens_demo) \
