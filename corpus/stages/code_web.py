@@ -122,7 +122,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     for role, frame, col in (("input", df, params.text_column), ("html", html, "text")):
         if "id" not in frame.columns or col not in frame.columns:
             raise UserError(f"stage {ctx.name!r}: input {role!r} needs columns id and {col}")
-    pages = html.select("id", F.col("text").alias(HTML)).dropDuplicates(["id"])
+    # one HTML per id, chosen deterministically (ids are unique in a warc output)
+    pages = html.groupBy("id").agg(F.min("text").alias(HTML))
     joined = df.join(pages, "id", "left")
     cores = ctx.spark.sparkContext.defaultParallelism
     joined = joined.repartition(2 * cores, "id")
@@ -135,7 +136,8 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     schema = extend_schema(joined.drop(HTML).schema, added, reason=False)
     mapped = map_batches(joined, code_web_batch, (params, folder, threshold), schema)
     rows = mapped.where(F.col(SELECTED)).drop(SELECTED)
-    rows_in = df.count()
+    manifest = ctx.input_manifests.get("input")
+    rows_in = manifest["rows_kept"] if manifest else df.count()
     without_html = df.join(pages, "id", "left_anti").count()
 
     def after_write(kept) -> dict[str, Any]:
