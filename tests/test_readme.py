@@ -39,6 +39,10 @@ SKIP: list[tuple[str, str]] = [
         "trains a tokenizer, builds three token streams: long by nature",
     ),
     (r"\bout/(tokens|train)\b", "reads the token streams or training run the skipped commands make"),
+    (
+        r"^corpus run pipelines/midtrain(_demo)?\.yaml\b",
+        "mid-training streams from tests/data (not in the scratch copy); tests/midtrain runs it scaled down",
+    ),
 ]
 """(regex over the command, why it is not run here)."""
 
