@@ -87,25 +87,21 @@ def _web_docs() -> list[dict]:
 @pytest.fixture(scope="module")
 def built(spark, tmp_path_factory) -> dict[str, Any]:
     """One in-process run of the scaled midtrain.yaml."""
-    from corpus.engine.runner import run_pipeline, run_stage_for_test
+    from corpus.engine.runner import run_pipeline
     from corpus.spec import load_pipeline_dict
+    from corpus.tokens.tokenizer import train
 
     tmp = tmp_path_factory.mktemp("midtrain")
     web = tmp / "web"
-    _commit(spark, _web_docs(), web)
-    run_stage_for_test(
-        spark,
-        "tokenize",
-        {"train_vocab_size": 512, "train_sample_docs": 200},
-        str(tmp / "pre"),
-        {"input": str(web)},
-    )
+    docs = _web_docs()
+    _commit(spark, docs, web)
+    train([d["text"] for d in docs], 512, tmp / "pre" / "tokenizer")  # the "pre-training" tokenizer
     spec = yaml.safe_load((ROOT / "pipelines" / "midtrain.yaml").read_text())
     spec = rescale(spec, DEMO_LENGTHS)
     spec = repath(
         spec,
         {
-            "out/mixture/tokenize": str(tmp / "pre" / "tokenize"),
+            "out/mixture/tokenize": str(tmp / "pre"),  # a folder holding tokenizer/, as an artifact
             "out/web/bucket": str(web),
             "corpus": str(ROOT / "corpus" / "dedup"),
             "tests/data": str(ROOT / "tests" / "data"),
