@@ -1,13 +1,20 @@
 """The bucket stage on Spark: exact token-weighted thresholds, ensemble max, levels, frozen
-thresholds across partitionings, and the grid approximation's stated bound."""
+thresholds across partitionings and on local[1], and the grid approximation's stated bound."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from corpus.scoring import buckets
 from tests.scoring import helpers
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bucket_boundaries_ensemble_and_frozen_thresholds(spark, tmp_path):
@@ -56,6 +63,27 @@ def test_bucket_boundaries_ensemble_and_frozen_thresholds(spark, tmp_path):
     assert json.loads((out2 / "bucket" / "artifacts" / "thresholds.json").read_text()) == spec
     assert helpers.rows(out2 / "bucket", "id, bucket_a, bucket_b, bucket, quality_level") == got
     assert json.loads((out2 / "bucket" / "_manifest.json").read_text())["metrics"]["frozen"] is True
+
+    # and on another master: `corpus run --master local[1]` in a subprocess (a second Spark
+    # session cannot live beside this one), the same documents in 3 files
+    out3 = tmp_path / "out3"
+    spec3 = {
+        "name": "t",
+        "output": str(out3),
+        "stages": [
+            helpers.dataset_stage(helpers.write_docs(tmp_path / "in3", docs, files=3)),
+            {"kind": "bucket", "name": "bucket", "thresholds_from": str(out / "bucket")},
+        ],
+    }
+    (tmp_path / "local1.yaml").write_text(yaml.safe_dump(spec3))
+    cmd = [sys.executable, "-m", "corpus.cli", "run", str(tmp_path / "local1.yaml"), "--master", "local[1]"]
+    env = {**os.environ, "CORPUS_DRIVER_MEMORY": "1g"}
+    r = subprocess.run(
+        [*cmd, "--no-progress"], cwd=ROOT, env=env, timeout=600, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert json.loads((out3 / "bucket" / "_manifest.json").read_text())["engine"]["master"] == "local[1]"
+    assert helpers.rows(out3 / "bucket", "id, bucket_a, bucket_b, bucket, quality_level") == got
 
 
 def test_grid_thresholds_state_their_bound_and_errors(spark, tmp_path):
