@@ -13,8 +13,9 @@ through ``per_language``; defaults from StarCoder's data filters, BigCode 2023):
   1,024 characters in one run (embedded blobs);
 * ``data_size`` — data and configuration formats (JSON, YAML, XML, CSV, TOML …: linguist type
   ``data``) outside 50–5,000 characters;
-* ``comment_ratio`` — comment lines under 1 % or over 80 % of the non-blank lines, for the
-  languages whose line comments the table below knows.
+* ``comment_ratio`` — comment lines (line comments, ``/* */`` blocks, Python docstrings) under
+  1 % or over 80 % of the non-blank lines, for the languages whose comments the table below
+  knows.
 
 Kept files get e-mail addresses, public IP addresses and well-known secret formats replaced
 (:mod:`corpus.text.pii`: ``<EMAIL>``, ``<IP_ADDRESS>``, ``<SECRET>``), counted per file in
@@ -89,13 +90,40 @@ def rules_for(params: Params, lang: str | None) -> Rules:
     return params.rules.model_copy(update=override) if override else params.rules
 
 
+DOCSTRING = re.compile(r"""^[rRuUbBfF]{0,2}(\"\"\"|\'\'\')""")
+BLOCK_COMMENT_LANGUAGES = frozenset(lang for lang, prefixes in LINE_COMMENTS.items() if "/*" in prefixes)
+
+
 def comment_ratio(text: str, lang: str) -> float | None:
-    """Share of non-blank lines that are comments, for languages with known line comments."""
+    """Share of non-blank lines that are comments, for languages with known line comments.
+
+    A line counts when it starts with a line-comment prefix, lies inside a ``/* ... */`` block
+    (C-family languages), or belongs to a Python string statement that opens a line with
+    triple quotes (docstrings: StarCoder counts them as comments; counting ``#`` lines alone
+    removed most docstring-documented Python as "no comments")."""
     prefixes = LINE_COMMENTS.get(lang)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if prefixes is None or not lines:
         return None
-    return sum(ln.startswith(prefixes) for ln in lines) / len(lines)
+    comments = 0
+    closing: str | None = None  # the delimiter that ends the block or docstring we are in
+    for ln in lines:
+        if closing is not None:
+            comments += 1
+            if closing in ln:
+                closing = None
+            continue
+        if ln.startswith(prefixes):
+            comments += 1
+            if lang in BLOCK_COMMENT_LANGUAGES and ln.startswith("/*") and "*/" not in ln[2:]:
+                closing = "*/"
+            continue
+        if lang == "Python" and (m := DOCSTRING.match(ln)):
+            comments += 1
+            quote = m.group(1)
+            if quote not in ln[m.end() :]:
+                closing = quote
+    return comments / len(lines)
 
 
 def check(text: str, lang: str | None, rules: Rules) -> str | None:
