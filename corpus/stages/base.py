@@ -193,6 +193,9 @@ class StageOutput:
     retry_column: str | None = None
     """Kept rows with a non-null value in this column failed transiently (an HTTP error ...):
     the manifest counts them as ``transient_failures`` and the next run reruns the stage."""
+    document: Any = None
+    """Set by :func:`corpus.engine.arrow_map.document_stage`: the per-document map behind
+    ``rows`` (a ``DocumentMap``), which the runner may apply to the input's shards itself."""
     keep_partitions: bool = False
     """``rows`` are already split and ordered deterministically (one partition
     per input shard, see :mod:`corpus.engine.shard_map`): partition i becomes shard i, with
