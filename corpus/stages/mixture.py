@@ -45,7 +45,7 @@ INPUTS = {
     "input": Role("dataset", many=True, help="documents with source and bucket / level / score columns")
 }
 FILE = "mixture.json"
-TOKENIZER_KEYS = ("tokenizer_sha256", "vocab_size", "eos_id", "pad_id")
+TOKENIZER_KEYS = ("tokenizer", "tokenizer_sha256", "vocab_size", "eos_id", "pad_id")
 
 
 class Params(StageParams):

@@ -78,6 +78,9 @@ def test_default_mixture_realised_epochs_match_the_artifact(spark, tmp_path):
     assert removed == expect and len(expect) > 1000
     manifest = json.loads((out / "mixture" / "_manifest.json").read_text())
     assert manifest["rows_removed"] == len(expect) and manifest["rows_kept"] + len(expect) == n
+    # the streams name the tokenizer, through the mixture (export and bits per byte read it)
+    tok = json.loads((out / "tokenize" / "_manifest.json").read_text())["metrics"]["tokenizer"]
+    assert json.loads((out / "phase1" / "_manifest.json").read_text())["metrics"]["tokenizer"] == tok
 
     # realised epochs in the token streams vs the artifact, per group and phase
     for phase in ("phase1", "phase2"):
