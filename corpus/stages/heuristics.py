@@ -1,7 +1,9 @@
 """``heuristics``: Gopher quality, Gopher repetition, C4 and FineWeb quality filters, per language.
 
-The rules are datatrove's implementations (``GopherQualityFilter``, ``GopherRepetitionFilter``,
-``C4QualityFilter``, ``FineWebQualityFilter``); a row's reason is its first failing rule. Word tokenizer,
+The rules are datatrove's (``GopherQualityFilter``, ``GopherRepetitionFilter``, ``C4QualityFilter``,
+``FineWebQualityFilter``), computed by :mod:`corpus.text.quality_rules` on one tokenisation of each
+document shared by all four (the same verdicts and reasons as datatrove's classes, see
+tests/web/test_heuristics_equivalence.py); a row's reason is its first failing rule. Word tokenizer,
 stop words and thresholds follow each document's ``lang`` (from ``langid``): FineWeb-2's
 per-language table in :mod:`corpus.text.lang_rules`, English keeping FineWeb's settings.
 
@@ -24,6 +26,7 @@ import functools
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
+from pydantic import PositiveInt
 
 from corpus.engine import stage_warnings
 from corpus.engine.arrow_map import document_stage, with_columns
@@ -57,9 +60,9 @@ class GopherRepetitionRules(_Rules):
     dup_para_frac: float | None = None
     dup_line_char_frac: float | None = None
     dup_para_char_frac: float | None = None
-    top_n_grams: dict[int, float] | None = None
+    top_n_grams: dict[PositiveInt, float] | None = None
     """``{n: max share of characters in the most frequent n-gram}``."""
-    dup_n_grams: dict[int, float] | None = None
+    dup_n_grams: dict[PositiveInt, float] | None = None
     """``{n: max share of characters in repeated n-grams}``."""
 
     def layer(self) -> dict[str, Any]:

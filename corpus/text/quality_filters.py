@@ -1,8 +1,11 @@
-"""Gopher / C4 / FineWeb quality filters per language: datatrove's implementations, our rules.
+"""Gopher / C4 / FineWeb quality filters per language: datatrove's rules on shared tokens.
 
-A :class:`FilterChain` holds one datatrove filter of each enabled kind, built with the
-language's word tokenizer and resolved keyword arguments (per-language table, then user
-layers), and returns the first failing rule for a text as ``filter:<rule>``.
+A :class:`FilterChain` holds the enabled rule sets of :mod:`corpus.text.quality_rules`, built
+with the language's word tokenizer and resolved keyword arguments (per-language table, then user
+layers), tokenises each text once and returns the first failing rule as ``filter:<rule>``.
+:func:`datatrove_filters` builds datatrove's own filter classes from the same arguments: the
+reference that tests/web/test_heuristics_equivalence.py and bench/heuristics_vs_datatrove.py
+compare the chain with.
 """
 
 from __future__ import annotations
@@ -11,24 +14,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from datatrove.data import Document
-from datatrove.pipeline.filters import (
-    C4QualityFilter,
-    FineWebQualityFilter,
-    GopherQualityFilter,
-    GopherRepetitionFilter,
-)
-from datatrove.pipeline.filters.base_filter import get_filter_result
-
 from corpus.text.lang_rules import FILTERS, rules_for
-from corpus.text.word_tokenizers import WordsOnly, word_tokenizer
-
-_CLASSES = {
-    "gopher_repetition": GopherRepetitionFilter,
-    "gopher_quality": GopherQualityFilter,
-    "c4": C4QualityFilter,
-    "fineweb": FineWebQualityFilter,
-}
+from corpus.text.quality_rules import C4Quality, FineWebQuality, GopherQuality, GopherRepetition, TextView
+from corpus.text.word_tokenizers import WordsOnly, shared_tokenizer, word_tokenizer
 
 # Reason prefix per filter: datatrove's Gopher-quality reasons already start with "gopher_".
 _PREFIX = {
@@ -109,32 +97,30 @@ class FilterChain:
         self.lang = lang
         self.tokenizer, self.tokenizer_is_fallback = word_tokenizer(lang)
         self.kwargs = resolve(lang, layers)
-        # Gopher quality counts words as the Gopher paper does (whitespace-delimited, so
-        # punctuation is part of a word, never a word of its own); see WordsOnly.
-        words_only = WordsOnly(self.tokenizer)
+        self.shared = shared_tokenizer(lang)
+        rules = {
+            "gopher_quality": GopherQuality,
+            "gopher_repetition": GopherRepetition,
+            "c4": C4Quality,
+            "fineweb": FineWebQuality,
+        }
         self.filters = [
-            (
-                name,
-                _CLASSES[name](language=words_only if name == "gopher_quality" else self.tokenizer, **kwargs),
-            )
-            for name, kwargs in self.kwargs.items()
-            if kwargs is not None
+            (name, rules[name](**kwargs)) for name, kwargs in self.kwargs.items() if kwargs is not None
         ]
 
     def __call__(self, text: str, doc_id: str = "") -> str | None:
         """None when ``text`` passes every filter, else ``filter:<rule>`` of the first failure.
         Each filter sees the text as given (C4's line edits are not carried over): the stage
-        decides, it does not rewrite ``text``."""
+        decides, it does not rewrite ``text``. ``doc_id`` is unused (kept for callers)."""
         # Trailing spaces carry no signal, but FineWeb's and C4's line rules test endswith(".")
         # on the raw line: extracted text often keeps a space before the newline.
-        text = "\n".join(line.rstrip() for line in text.split("\n"))
-        for name, flt in self.filters:
+        view = TextView(normalize_lines(text), self.shared)
+        for name, rules in self.filters:
             try:
-                keep, reason = get_filter_result(flt.filter(Document(text=text, id=doc_id)))
+                reason = rules.check(view)
             except Exception as e:  # e.g. a ratio over zero words: this document fails, not the run
                 return f"filter:{name}_error:{type(e).__name__}"
-            if not keep:
-                reason = reason or "rejected"
+            if reason is not None:
                 prefix = _PREFIX[name]
                 return f"filter:{reason if reason.startswith(prefix) else prefix + reason}"
         return None
@@ -165,3 +151,51 @@ class FilterChain:
             "tokenizer_fallback": self.tokenizer_is_fallback,
             **rules,
         }
+
+
+def normalize_lines(text: str) -> str:
+    """``text`` with trailing whitespace removed from every line (what every rule sees)."""
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def datatrove_filters(lang: str, layers: Sequence[Layer]) -> list[tuple[str, Any]]:
+    """datatrove's filter objects for ``lang`` configured as :class:`FilterChain` is, in its
+    order: the same keyword arguments, the language's word tokenizer (datatrove's, unwrapped),
+    and ``WordsOnly`` words for Gopher quality. Feed them :func:`normalize_lines` text."""
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
+
+    classes = {
+        "gopher_repetition": GopherRepetitionFilter,
+        "gopher_quality": GopherQualityFilter,
+        "c4": C4QualityFilter,
+        "fineweb": FineWebQualityFilter,
+    }
+    tokenizer, _ = word_tokenizer(lang)
+    inner = getattr(tokenizer, "inner", tokenizer)
+    return [
+        (name, classes[name](language=WordsOnly(inner) if name == "gopher_quality" else inner, **kwargs))
+        for name, kwargs in resolve(lang, layers).items()
+        if kwargs is not None
+    ]
+
+
+def datatrove_reason(filters: list[tuple[str, Any]], text: str, doc_id: str = "") -> str | None:
+    """:class:`FilterChain`'s answer computed by datatrove's filters (see :func:`datatrove_filters`)."""
+    from datatrove.data import Document
+    from datatrove.pipeline.filters.base_filter import get_filter_result
+
+    for name, flt in filters:
+        try:
+            keep, reason = get_filter_result(flt.filter(Document(text=text, id=doc_id)))
+        except Exception as e:
+            return f"filter:{name}_error:{type(e).__name__}"
+        if not keep:
+            reason = reason or "rejected"
+            prefix = _PREFIX[name]
+            return f"filter:{reason if reason.startswith(prefix) else prefix + reason}"
+    return None

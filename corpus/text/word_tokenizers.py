@@ -23,10 +23,16 @@ import functools
 import importlib.util
 import logging
 import os
+from typing import Any
 
 import regex
 from datatrove.utils._import_utils import ASSETS_PATH
-from datatrove.utils.word_tokenizers import WhitespaceTokenizer, WordTokenizer, load_word_tokenizer
+from datatrove.utils.word_tokenizers import (
+    SpaCyTokenizer,
+    WhitespaceTokenizer,
+    WordTokenizer,
+    load_word_tokenizer,
+)
 
 
 @functools.cache
@@ -80,6 +86,12 @@ class _LastWords(WordTokenizer):
 _PUNCT_OR_SPACE = regex.compile(r"[\p{P}\p{S}\p{Z}\s]*")
 
 
+def words_only(words: list[str]) -> list[str]:
+    """``words`` without the tokens made only of punctuation, symbols or spaces (see
+    :class:`WordsOnly`); a token of letters and digits only is a word without the regex."""
+    return [w for w in words if w.isalnum() or not _PUNCT_OR_SPACE.fullmatch(w)]
+
+
 class WordsOnly(WordTokenizer):
     """A tokenizer's words without the tokens that are only punctuation, symbols or spaces.
 
@@ -96,7 +108,7 @@ class WordsOnly(WordTokenizer):
         self.inner = inner
 
     def word_tokenize(self, text: str) -> list[str]:
-        return [w for w in self.inner.word_tokenize(text) if not _PUNCT_OR_SPACE.fullmatch(w)]
+        return words_only(self.inner.word_tokenize(text))
 
     def sent_tokenize(self, text: str) -> list[str]:
         return self.inner.sent_tokenize(text)
@@ -167,3 +179,106 @@ def word_tokenizer(lang: str) -> tuple[WordTokenizer, bool]:
     if lang in UNSPACED:
         return _LastWords(ClusterTokenizer(lang)), True
     return _LastWords(_whitespace()), True
+
+
+MAX_LEXEMES = 100_000
+"""Vocabulary size at which :class:`SpacyWords` starts a fresh spaCy pipeline: measured at
+~0.5 KB per lexeme (191,757 random words grew the process by 91 MB), so about 50 MB; a fresh
+``spacy.blank`` costs 0.2-0.5 s, once per tens of thousands of web pages."""
+
+
+class SpacyWords:
+    """datatrove's ``SpaCyTokenizer`` words and sentence counts, the same, without its per-call costs.
+
+    datatrove runs the whole pipeline (tokenizer and sentencizer) inside a spaCy
+    ``memory_zone`` per call, so every word of every document is made into a lexeme, cached
+    and freed again; on the sample's English pages that is ~3.5x the cost of the tokenizer
+    alone. Here words come from the tokenizer alone, its vocabulary and cache are kept across
+    documents (bounded by :data:`MAX_LEXEMES`), and token strings are cut from the text by
+    offset: outside a memory zone spaCy can return another string for a token whose text
+    names one of its symbols (``IS_ALPHA`` came back as ``more``). Empty and whitespace tokens
+    are dropped and the rest stripped, as datatrove's ``strip_strings`` does.
+
+    One difference, on purpose: a text containing ``IS_ALPHA``. Once datatrove's pipeline has
+    tokenised a few dozen documents, spaCy raises inside the memory zone on that string and
+    datatrove retries without it, so its words for the same text depend on what came before
+    (seen after 50 sample pages); here it stays a word (the retry applies only if spaCy raises)."""
+
+    def __init__(self, language: str, config: dict[str, Any] | None = None):
+        self.language, self.config = language, config
+        self._nlp: Any = None
+
+    def _pipeline(self) -> Any:
+        if self._nlp is None or len(self._nlp.vocab) > MAX_LEXEMES:
+            import spacy
+
+            self._nlp = spacy.blank(self.language, config=self.config or {})
+            self._nlp.add_pipe("sentencizer")
+        return self._nlp
+
+    def __call__(self, text: str) -> list[str]:
+        from spacy.attrs import IDX, SPACY
+
+        tokenizer = self._pipeline().tokenizer
+        try:
+            doc = tokenizer(text)
+        except Exception:
+            if "IS_ALPHA" not in text:  # datatrove's one retry, for a string spaCy fails on
+                raise
+            text = text.replace("IS_ALPHA", "")
+            doc = tokenizer(text)
+        starts = doc.to_array(IDX).tolist()
+        ends = [*starts[1:], len(text)]
+        spaces = doc.to_array(SPACY).tolist()
+        return [
+            w
+            for start, end, space in zip(starts, ends, spaces, strict=True)
+            if (w := text[start : end - space].strip())
+        ]
+
+    def sentence_count(self, text: str) -> int | None:
+        """Number of sentences spaCy's sentencizer finds, or None where this spaCy state could
+        differ from datatrove's (a token string read back wrong, an error): ask datatrove then."""
+        nlp = self._pipeline()
+        try:
+            doc = nlp.get_pipe("sentencizer")(nlp.tokenizer(text))
+        except Exception:
+            return None
+        return sum(1 for _ in doc.sents) if doc.text == text else None
+
+
+class SharedTokenizer:
+    """What the quality rules need from a datatrove word tokenizer, with the same results:
+    words, and the number of parts datatrove's ``split_into_sentences`` cuts a text into.
+    spaCy-based tokenizers (datatrove's ``SpaCyTokenizer`` except Japanese, which datatrove
+    cuts into 40 KB chunks, and ``WhitespaceTokenizer``'s words, spaCy's multilingual rules)
+    go through :class:`SpacyWords`; the others are called as they are.
+    tests/web/test_heuristics_equivalence.py compares both on the sample and real pages."""
+
+    def __init__(self, tok: WordTokenizer):
+        self.inner = inner = getattr(tok, "inner", tok)
+        self._spacy: SpacyWords | None = None
+        self._spacy_sentences = False
+        if type(inner) is SpaCyTokenizer and inner.language != "ja":
+            self._spacy, self._spacy_sentences = SpacyWords(inner.language, inner.config), True
+        elif type(inner) is WhitespaceTokenizer:  # spaCy "xx" words, regex sentences
+            self._spacy = SpacyWords("xx")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return self._spacy(text) if self._spacy is not None else self.inner.word_tokenize(text)
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return self.inner.span_tokenize(text)
+
+    def sentence_count(self, text: str) -> int:
+        """``len(split_into_sentences(text))``: the sentence spans, at least one part."""
+        count = (
+            self._spacy.sentence_count(text) if self._spacy_sentences and self._spacy is not None else None
+        )
+        return max(1, count if count is not None else len(self.inner.span_tokenize(text)))
+
+
+@functools.cache
+def shared_tokenizer(lang: str) -> SharedTokenizer:
+    """One :class:`SharedTokenizer` per language per process (whatever the rule settings)."""
+    return SharedTokenizer(word_tokenizer(lang)[0])
