@@ -46,9 +46,10 @@ SKIP: list[tuple[str, str]] = [
 ]
 """(regex over the command, why it is not run here)."""
 
-COPY = ("pipelines", "manifests")
-"""Copied: paths inside them resolve from where they are, and must stay in the scratch folder."""
-LINK = ("classifiers", "corpus", "pyproject.toml", "Makefile", "scripts")
+COPY = ("pipelines", "manifests", "classifiers")
+"""Copied: paths inside them resolve from where they are, and must stay in the scratch folder
+(the README rebuilds a shipped classifier in place: it must not rewrite the checkout's)."""
+LINK = ("corpus", "pyproject.toml", "Makefile", "scripts")
 
 
 def readme_commands(text: str) -> list[str]:
