@@ -31,6 +31,21 @@ SECRETS = re.compile(
         ]
     )
 )
+SECRET_MARKERS = (
+    "PRIVATE KEY",
+    "AKIA",
+    "ASIA",
+    *(f"gh{c}_" for c in "pousr"),
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "k_live_",
+    "AIza",
+    "eyJ",
+)
+"""A literal every :data:`SECRETS` alternative contains: text without any of them cannot match,
+and substring search is ~30x cheaper than the alternation (which Python's ``re`` tries at every
+position)."""
 PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "secret": "<SECRET>"}
 
 
@@ -70,7 +85,9 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
         return pattern.sub(repl, s)
 
-    text = sub("secret", SECRETS, text)
-    text = sub("email", EMAIL, text)
+    if any(marker in text for marker in SECRET_MARKERS):
+        text = sub("secret", SECRETS, text)
+    if "@" in text:
+        text = sub("email", EMAIL, text)
     text = sub("ip_address", IPV4, text, keep=lambda m: not _public_ip(m.group(0)) or _is_numbering(m))
     return text, counts

@@ -138,3 +138,33 @@ def test_docstrings_and_block_comments_count_as_comments():
     files = sorted((Path(cf.__file__).parents[1]).rglob("*.py"))
     kept = sum(cf.check(f.read_text(), "Python", R) is None for f in files)
     assert kept / len(files) >= 0.9, (kept, len(files))
+
+
+def test_alnum_count_is_isalnum_count():
+    for text in (
+        "",
+        "a_b c-1",
+        "déjà_vu 42",
+        "日本語テキスト_x",
+        "e\u0301\u0660\u2167 \t\n",
+        "x" * 3 + "!" * 5,
+    ):
+        assert cf.alnum_count(text) == sum(c.isalnum() for c in text), text
+
+
+def test_every_secret_format_carries_a_marker():
+    """redact() skips the secret alternation when no marker is present: each format must hold one."""
+    samples = [
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+        "AKIA" + "A" * 16,
+        "ghs_" + "a" * 36,
+        "github_pat_" + "a" * 60,
+        "glpat-" + "a" * 20,
+        "xoxb-" + "1" * 12,
+        "rk_live_" + "a" * 24,
+        "AIza" + "a" * 35,
+        "eyJ" + "a" * 10 + ".eyJ" + "b" * 10 + "." + "c" * 10,
+    ]
+    for s in samples:
+        assert pii.SECRETS.search(s) and any(m in s for m in pii.SECRET_MARKERS), s
+        assert pii.redact(f"key = '{s}'\n")[1]["secret"] == 1, s
