@@ -18,7 +18,9 @@ Python and JVM start-up count, writing every stage's kept and removed rows with 
 
 Both wall times include start-up. docs/s divides the HTML 200 responses of the input (the same
 number for both; datatrove's reader also passes on the few 404/301/500 pages, 2% more work)
-by the wall time. Kept counts differ by design (our Gopher/C4/FineWeb rules follow each
+by the wall time. Per stage, ours prints the manifest's time breakdown (core-seconds: the
+batch functions' CPU, writer, shuffle, the rest) and the engine overhead, wall x cores over
+the batch functions' CPU (:mod:`corpus.engine.timings`). Kept counts differ by design (our Gopher/C4/FineWeb rules follow each
 document's language; datatrove's defaults are English) and are printed too.
 """
 
@@ -137,6 +139,16 @@ def run_corpus(inputs: Path, out: Path, tasks: int) -> tuple[float, int, int]:
     print(
         f"corpus stages: {stages}; start-up and planning {seconds - sum(m['seconds'] for m in manifests.values()):.1f}s"
     )
+    print(
+        f"  {'stage':12}{'wall s':>8}{'per-doc CPU':>13}{'write':>8}{'shuffle':>9}{'other':>8}{'overhead':>10}  fused"
+    )
+    for kind, m in manifests.items():
+        t = m.get("timings") or {}
+        overhead = f"{t['engine_overhead']:.2f}x" if t.get("engine_overhead") else "-"
+        print(
+            f"  {kind:12}{t.get('wall_s', 0):8.1f}{t.get('document_cpu_s', 0):13.1f}{t.get('write_cpu_s', 0):8.1f}"
+            f"{t.get('shuffle_s') or 0:9.1f}{t.get('other_s', 0):8.1f}{overhead:>10}  {'+'.join(t.get('fused_with') or [])}"
+        )
     return seconds, manifests["warc"]["rows_kept"], manifests["heuristics"]["rows_kept"]
 
 

@@ -69,10 +69,16 @@ def run(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and exit")] = False,
     progress: Annotated[bool, typer.Option(help="live progress bars")] = True,
+    fuse: Annotated[
+        bool,
+        typer.Option(
+            help="run consecutive per-document stages in one pass over the data (same committed output)"
+        ),
+    ] = True,
 ) -> None:
     """Run a pipeline; stages committed with the same config, input files and inputs are skipped."""
     from corpus.engine.plan import OUT_OF_DATE, check_writable, plan, skipped_result
-    from corpus.engine.progress import Timer, cluster_lines, summary_table, timings_table
+    from corpus.engine.progress import Timer, cluster_lines, summary_table
     from corpus.engine.stage_warnings import summary_lines
     from corpus.spec import load_pipeline
 
@@ -102,15 +108,24 @@ def run(
         check_writable(root)
         where = f"on {resolve_master(master, p.master)}"
         started = Timer()
-        spark = get_spark(resolve_master(master, p.master), conf=p.spark_conf, app_name=f"corpus:{p.name}")
+        from corpus.engine.daemon import modules_for
+
+        kinds = [item.spec.kind for item in items if item.action == "run"]
+        spark = get_spark(
+            resolve_master(master, p.master),
+            conf=p.spark_conf,
+            app_name=f"corpus:{p.name}",
+            preload=modules_for(kinds),
+        )
         startup_s = started.seconds
         try:
-            results = run_pipeline(spark, p, root, only, force, progress=progress, items=items)
+            results = run_pipeline(spark, p, root, only, force, progress=progress, items=items, fuse=fuse)
         finally:
             spark.stop()
-    out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}"))
-    if (times := timings_table(results, startup_s)) is not None:
-        out.print(times)
+    startup = f" (Spark start-up {startup_s:.1f} s)" if startup_s is not None else ""
+    out.print(summary_table(results, f"{p.name}: {timer.seconds:.1f} s {where}{startup}"))
+    if startup_s is not None:
+        out.print("overhead: wall × cores ÷ per-document CPU; + fused with its neighbours", highlight=False)
     for line in cluster_lines(results):
         out.print(line, highlight=False)
     for line in summary_lines(results):

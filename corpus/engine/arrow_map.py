@@ -19,8 +19,8 @@ a ``run`` that calls :func:`document_stage`::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -78,9 +78,9 @@ def map_batches(df: DataFrame, fn: BatchFn, params: Any, schema: StructType) -> 
         try:
             for batch in batches:
                 if batch.num_rows:
-                    start = time.process_time()
+                    start = timings.cpu_seconds()
                     out = fn(batch, params)
-                    spent += time.process_time() - start
+                    spent += timings.cpu_seconds() - start
                     yield _conform(out, target)
         finally:
             if acc is not None:
@@ -116,6 +116,26 @@ def map_documents(
     return map_batches(df, fn, params, extend_schema(df.schema, columns, reason=reason))
 
 
+@dataclass(frozen=True)
+class DocumentMap:
+    """What a per-document stage does to each batch, for the runner to apply itself (shard by
+    shard, several stages in one pass: :mod:`corpus.engine.pieces`): ``fn(batch, params)``
+    with output conformed to ``schema`` (input schema + columns + :data:`REASON`)."""
+
+    fn: BatchFn
+    params: Any
+    schema: StructType
+
+    def same_work(self, other: DocumentMap | None) -> bool:
+        """Whether ``other`` maps batches exactly as this does (same function, params, schema)."""
+        return (
+            other is not None
+            and other.fn is self.fn
+            and other.params == self.params
+            and other.schema == self.schema
+        )
+
+
 def document_stage(
     ctx: StageContext,
     fn: BatchFn,
@@ -125,5 +145,9 @@ def document_stage(
 ) -> StageOutput:
     """The whole ``run`` of a per-document stage: its single input through ``fn`` (which sets
     ``columns`` and the removal reason, see :func:`with_columns`); ``output`` goes to
-    :class:`StageOutput` (``metrics``, ``retry_column`` ...)."""
-    return StageOutput(rows=map_documents(ctx.input, fn, params, columns), **output)
+    :class:`StageOutput` (``metrics``, ``retry_column`` ...). The rows are also described as
+    a :class:`DocumentMap`, so the runner can apply ``fn`` to the committed input's shards
+    directly (no shuffle) and fuse consecutive per-document stages."""
+    schema = extend_schema(ctx.input.schema, columns)
+    rows = map_batches(ctx.input, fn, params, schema)
+    return StageOutput(rows=rows, document=DocumentMap(fn, params, schema), **output)

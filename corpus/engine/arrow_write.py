@@ -41,6 +41,8 @@ KEPT, REMOVED_PART, STATS = "kept", "removed", "stats"
 RESULT_SCHEMA = "partition int, part string, file string, reason string, rows long, cpu_s double"
 """One row per written file and reason group (``reason`` null for kept files), and one
 ``stats`` row per task: rows it read and the CPU seconds it spent (Arrow in, split, write)."""
+ROW_GROUP_ROWS = 1000
+"""At most this many rows per row group: a piece of work for :mod:`corpus.engine.pieces`."""
 BATCH_BYTES = 64 << 20
 """Arrow batches handed from the JVM to the writer are capped at this size (long rows)."""
 
@@ -93,12 +95,16 @@ def batch_row_bytes(batch: pa.RecordBatch) -> np.ndarray:
 
 class RowGroups:
     """Regroups a stream of batches into row groups: a group ends at the first row where its
-    bytes reach ``limit`` (the last group may be smaller)."""
+    bytes reach ``limit`` or its rows reach ``max_rows`` (the last group may be smaller).
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    The row cap makes row groups the unit of parallel work for the per-document stages that
+    read a dataset piece by piece (:mod:`corpus.engine.pieces`)."""
+
+    def __init__(self, limit: int, max_rows: int = ROW_GROUP_ROWS) -> None:
+        self.limit, self.max_rows = limit, max_rows
         self.pending: list[pa.RecordBatch] = []
         self.total = 0
+        self.rows = 0
 
     def add(self, batch: pa.RecordBatch) -> Iterator[list[pa.RecordBatch]]:
         sizes = batch_row_bytes(batch)
@@ -106,34 +112,55 @@ class RowGroups:
         while start < batch.num_rows:
             cum = self.total + np.cumsum(sizes[start:])
             k = int(np.searchsorted(cum, self.limit, side="left"))  # first row reaching it
+            k = min(k, self.max_rows - self.rows - 1)
             if k >= len(cum):
                 self.pending.append(batch.slice(start))
                 self.total = int(cum[-1])
+                self.rows += len(cum)
                 return
             self.pending.append(batch.slice(start, k + 1))
             yield self.pending
-            self.pending, self.total, start = [], 0, start + k + 1
+            self.pending, self.total, self.rows, start = [], 0, 0, start + k + 1
 
     def rest(self) -> Iterator[list[pa.RecordBatch]]:
         if self.pending:
             yield self.pending
-        self.pending, self.total = [], 0
+        self.pending, self.total, self.rows = [], 0, 0
 
 
 class Shard:
     """One output file of a task: opened at its first row, renamed into place on close."""
 
-    def __init__(self, folder: str, name: str, schema: pa.Schema, row_group_bytes: int, attempt: int) -> None:
+    def __init__(
+        self,
+        folder: str,
+        name: str,
+        schema: pa.Schema,
+        row_group_bytes: int,
+        attempt: int,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> None:
         self.folder, self.name, self.schema = folder, name, schema
         self.tmp = fs.join(folder, f".{name}.attempt-{attempt}")
-        self.groups = RowGroups(row_group_bytes)
+        self.groups = RowGroups(row_group_bytes, row_group_rows)
         self.rows = 0
         self._file = self._writer = None
 
-    def add(self, batch: pa.RecordBatch) -> None:
+    def add(self, batch: pa.RecordBatch) -> list[list[pa.RecordBatch]]:
+        """Take ``batch``; returns the row groups it completed (written)."""
+        done = []
         if batch.num_rows:
             for group in self.groups.add(batch):
                 self._write(group)
+                done.append(group)
+        return done
+
+    def finish(self) -> list[list[pa.RecordBatch]]:
+        """Write the last row group; returns it (or nothing). Call :meth:`close` after."""
+        done = list(self.groups.rest())
+        for group in done:
+            self._write(group)
+        return done
 
     def _write(self, group: list[pa.RecordBatch]) -> None:
         if self._writer is None:
@@ -146,8 +173,7 @@ class Shard:
 
     def close(self) -> int:
         """Finish the file; returns its rows (0: nothing was written, no file)."""
-        for group in self.groups.rest():
-            self._write(group)
+        self.finish()
         if self._writer is not None:
             self._writer.close()
             self._file.close()

@@ -92,7 +92,8 @@ def spark_progress(sc: SparkContext, label: str, enabled: bool = True):
 
 
 def summary_table(results: list[dict[str, Any]], title: str) -> Table:
-    """One row per stage: rows in / kept / removed (top reasons), seconds, docs/s."""
+    """One row per stage: rows in / kept / removed (top reasons), seconds, docs/s, the CPU
+    seconds of its per-document functions and the engine overhead (wall × cores ÷ that CPU)."""
     table = Table(title=title, title_justify="left")
     for col, kw in (
         ("stage", {}),
@@ -103,6 +104,8 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
         ("top removal reasons", {}),
         ("seconds", {"justify": "right"}),
         ("docs/s", {"justify": "right"}),
+        ("doc CPU s", {"justify": "right"}),
+        ("overhead", {"justify": "right"}),
     ):
         table.add_column(col, **kw)
     for r in results:
@@ -119,38 +122,20 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
             top,
             f"{secs:.1f}",
             f"{rows_in / secs:,.0f}" if secs > 0 and r["status"] == "ran" else "",
+            *_time_cells(r),
         )
     return table
 
 
-def timings_table(results: list[dict[str, Any]], startup_s: float | None) -> Table | None:
-    """Where each stage that ran spent its core-seconds (:mod:`~corpus.engine.timings`);
-    None when no stage ran here."""
-    ran = [r for r in results if r["status"] == "ran" and r.get("timings")]
-    if not ran:
-        return None
-    title = "time per stage (core-seconds)"
-    if startup_s is not None:
-        title += f"; Spark start-up {startup_s:.1f} s"
-    table = Table(title=title, title_justify="left")
-    cols = ("stage", "wall s", "cores", "per-doc CPU", "write", "shuffle", "transfer/other", "overhead")
-    for col in cols:
-        table.add_column(col, justify="left" if col == "stage" else "right")
-    for r in ran:
-        t = r["timings"]
-        num = {k: "" if t.get(k) is None else f"{t[k]:.1f}" for k in t}
-        overhead = t.get("engine_overhead")
-        table.add_row(
-            r["stage"],
-            num.get("wall_s", ""),
-            str(t.get("cores", "")),
-            num.get("document_cpu_s", ""),
-            num.get("write_cpu_s", ""),
-            num.get("shuffle_s", ""),
-            num.get("other_s", ""),
-            f"{overhead:.2f}×" if overhead else "",
-        )
-    return table
+def _time_cells(r: dict[str, Any]) -> tuple[str, str]:
+    """Per-document CPU seconds and engine overhead (:mod:`~corpus.engine.timings`) of a stage
+    that ran here; ``+`` marks a stage fused with its neighbours."""
+    t = r.get("timings") if r["status"] == "ran" else None
+    if not t:
+        return "", ""
+    overhead = t.get("engine_overhead")
+    cpu = f"{t['document_cpu_s']:.1f}" if t.get("document_cpu_s") else ""
+    return cpu, (f"{overhead:.2f}×" if overhead else "") + (" +" if t.get("fused_with") else "")
 
 
 def histogram_text(hist: dict[str, int]) -> str:

@@ -1,7 +1,8 @@
 """Map a pure batch function over a committed dataset shard by shard: partition i = shard i.
 
 Why: a per-document map (tokenize) needs no shuffle to be deterministic when its input is a
-committed dataset — the runner already split it by id hash and sorted each shard — so the
+committed dataset — the runner already split it deterministically (by id hash, or piece by
+piece for per-document stages) — so the
 output can keep that split: output shard i holds input shard i's rows in the same order, on
 any master. Spark's Parquet reader packs and splits files by size and core count, so the
 shards are read here with pyarrow instead, one task per shard, in manifest order. With the
@@ -11,7 +12,6 @@ never leave Python workers except once through the JVM: no shuffle, no sort, no 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,9 @@ def map_shards(
                     with fs.open_binary(files[i]) as f:
                         for part in pq.ParquetFile(f).iter_batches(batch_size=BATCH_ROWS):
                             if part.num_rows:
-                                start = time.process_time()
+                                start = timings.cpu_seconds()
                                 out = fn(part, params)
-                                spent += time.process_time() - start
+                                spent += timings.cpu_seconds() - start
                                 yield _conform(out, target)
         finally:
             if acc is not None:

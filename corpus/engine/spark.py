@@ -106,8 +106,12 @@ def get_spark(
     conf: dict[str, str] | None = None,
     app_name: str = "corpus",
     ui: bool = False,
+    preload: list[str] | None = None,
 ) -> SparkSession:
     """Start (or reuse) a SparkSession with Arrow on, quiet logs and the UI off unless asked.
+
+    ``preload``: modules every Python worker needs (:func:`corpus.engine.daemon.modules_for`),
+    imported once in the worker daemon before it forks the workers (Python workers are reused).
 
     Raises :class:`UserError` for a malformed or unreachable master (:func:`check_master`).
 
@@ -135,6 +139,11 @@ def get_spark(
         "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
         "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
     }
+    if preload:
+        from corpus.engine import daemon
+
+        options["spark.python.daemon.module"] = daemon.MODULE
+        options[f"spark.executorEnv.{daemon.PRELOAD_ENV}"] = ",".join(preload)
     options.update({key: str(value) for key, value in (conf or {}).items()})
     _launch_gateway_quietly(options)
     builder = SparkSession.builder

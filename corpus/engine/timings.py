@@ -2,7 +2,7 @@
 
 * ``document_cpu_s`` — CPU seconds of the pure per-document batch functions
   (:func:`corpus.engine.arrow_map.map_batches`, :func:`timed`), measured with
-  ``time.process_time`` around each call inside the Python workers and summed by a Spark
+  :func:`cpu_seconds` around each call inside the Python workers and summed by a Spark
   accumulator (the function's own work, no Arrow conversion, no JVM);
 * ``write_cpu_s`` — CPU seconds of the Parquet writer tasks (:mod:`corpus.engine.arrow_write`,
   from its per-task stats);
@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
 
 _document_cpu: Accumulator | None = None
 """The running stage's accumulator (driver side); None outside :func:`stage_timing`."""
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process so far, plus those of its finished children (the
+    extraction sandbox forks one per batch): ``time.process_time`` alone would miss them."""
+    t = os.times()
+    return time.process_time() + t.children_user + t.children_system
 
 
 def document_accumulator() -> Accumulator | None:
@@ -52,25 +60,25 @@ def timed(
             nonlocal waiting
             it = iter(batches)
             while True:
-                t = time.process_time()
+                t = cpu_seconds()
                 try:
                     batch = next(it)
                 except StopIteration:
-                    waiting += time.process_time() - t
+                    waiting += cpu_seconds() - t
                     return
-                waiting += time.process_time() - t
+                waiting += cpu_seconds() - t
                 yield batch
 
         out = fn(feed())
         try:
             while True:
-                t, w = time.process_time(), waiting
+                t, w = cpu_seconds(), waiting
                 try:
                     batch = next(out)
                 except StopIteration:
-                    spent += time.process_time() - t - (waiting - w)
+                    spent += cpu_seconds() - t - (waiting - w)
                     return
-                spent += time.process_time() - t - (waiting - w)
+                spent += cpu_seconds() - t - (waiting - w)
                 yield batch
         finally:
             if acc is not None:
@@ -103,18 +111,44 @@ def _jvm_stage_metrics(sc: SparkContext, group: str) -> dict[str, float]:
 
 
 class StageTiming:
-    """Collects one stage's breakdown; :meth:`result` after the stage's Spark work is done."""
+    """Collects one stage's breakdown; :meth:`result` after the stage's Spark work is done.
+
+    A stage fused with others (:mod:`corpus.engine.pieces`) also gets its share of the one
+    pass they ran together (:meth:`add_share`) and the CPU its writer tasks measured."""
 
     def __init__(self, sc: SparkContext, group: str) -> None:
         self.sc, self.group = sc, group
         self.accumulator = sc.accumulator(0.0)
         self.write_cpu_s = 0.0
+        self.extra_document_cpu_s = 0.0
+        self.wall_adjust_s = 0.0
+        self.shared: dict[str, float] = {}
+
+    def add_share(self, jvm: dict[str, Any], fraction: float) -> None:
+        """Add ``fraction`` of a shared job's executor and shuffle seconds."""
+        for key in ("executor_run_s", "executor_cpu_s", "shuffle_s"):
+            self.shared[key] = self.shared.get(key, 0.0) + (jvm.get(key) or 0.0) * fraction
+
+    @contextmanager
+    def active(self) -> Iterator[StageTiming]:
+        """Spark jobs started in the block run under this stage's job group, and maps built
+        in it add to its accumulator."""
+        global _document_cpu
+        previous, _document_cpu = _document_cpu, self.accumulator
+        group = self.sc.getLocalProperty("spark.jobGroup.id")
+        self.sc.setJobGroup(self.group, "corpus stage")
+        try:
+            yield self
+        finally:
+            _document_cpu = previous
+            self.sc.setLocalProperty("spark.jobGroup.id", group)
 
     def result(self, wall_s: float) -> dict[str, Any]:
         cores = self.sc.defaultParallelism
-        doc = float(self.accumulator.value)
+        doc = float(self.accumulator.value) + self.extra_document_cpu_s
         try:
             jvm = _jvm_stage_metrics(self.sc, self.group)
+            jvm = {k: v + self.shared.get(k, 0.0) for k, v in jvm.items()}
         except Exception:  # the status store is Spark-internal: a breakdown never fails a run
             jvm = {"executor_run_s": None, "executor_cpu_s": None, "shuffle_s": None}
         core_s = wall_s * cores
@@ -132,18 +166,10 @@ class StageTiming:
 
 @contextmanager
 def stage_timing(sc: SparkContext, name: str) -> Iterator[StageTiming]:
-    """Run the block's Spark jobs under a job group of their own and with a fresh
-    per-document CPU accumulator (picked up by maps built inside the block)."""
-    global _document_cpu
-    group = f"corpus:{name}:{uuid.uuid4().hex[:8]}"
-    timing = StageTiming(sc, group)
-    sc.setJobGroup(group, f"corpus stage {name}")
-    previous, _document_cpu = _document_cpu, timing.accumulator
-    try:
+    """A new :class:`StageTiming` for stage ``name``, active in the block."""
+    timing = StageTiming(sc, f"corpus:{name}:{uuid.uuid4().hex[:8]}")
+    with timing.active():
         yield timing
-    finally:
-        _document_cpu = previous
-        sc.setLocalProperty("spark.jobGroup.id", None)
 
 
 def overhead_text(timings: dict[str, Any] | None) -> str:

@@ -3,6 +3,9 @@
 (:mod:`corpus.engine.arrow_write`: pinned writer options, so the same rows give the same bytes
 on any master), counting rows and reasons while writing.
 
+(Per-document stages are written by :mod:`corpus.engine.pieces` instead, one shard per
+piece of their input, and named by :func:`finish` here.)
+
 Shards: ``StageOutput.keep_partitions`` → the rows' own partitions (one per input shard, see
 :mod:`corpus.engine.shard_map`); else the rows are hash-partitioned by ``partition_by`` into
 ``shards`` (or one per :data:`ROWS_PER_SHARD` rows in) and sorted by ``sort_by`` within each.
@@ -21,6 +24,7 @@ from corpus.stages.base import REASON, StageOutput
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
 
     from corpus.engine.timings import StageTiming
 
@@ -56,6 +60,16 @@ def write_output(
         if spilled is not None:
             spilled.unpersist()
     kept_df = rows.drop(reason) if reason else rows
+    if stats is not None:
+        stats.write_cpu_s += sum(w["cpu_s"] for w in written if w["part"] == arrow_write.STATS)
+    return finish(folder, written, kept_df.schema)
+
+
+def finish(folder: str, written: list[dict[str, Any]], schema: StructType) -> dict[str, Any]:
+    """Name the files the writer tasks left (``written``: their result rows) ``part-NNNNN``
+    in (partition, file) order, remove attempts of failed tasks, and return the counts,
+    shard lists and kept ``schema`` for the manifest."""
+    removed_folder = fs.join(folder, REMOVED)
     for part, target in ((arrow_write.KEPT, folder), (arrow_write.REMOVED_PART, removed_folder)):
         files = sorted({(w["partition"], w["file"]) for w in written if w["part"] == part})
         for i, (_, name) in enumerate(files):
@@ -64,10 +78,7 @@ def write_output(
             if not SHARD_RE.match(name) and name != REMOVED:
                 fs.remove(fs.join(target, name))
     if not any(w["part"] == arrow_write.KEPT for w in written):
-        schema = arrow_write.arrow_schema(kept_df.schema)
-        arrow_write.write_empty(schema, fs.join(folder, "part-00000.parquet"))
-    if stats is not None:
-        stats.write_cpu_s += sum(w["cpu_s"] for w in written if w["part"] == arrow_write.STATS)
+        arrow_write.write_empty(arrow_write.arrow_schema(schema), fs.join(folder, "part-00000.parquet"))
     removed_by_reason: dict[str, int] = {}
     for w in written:
         if w["part"] == arrow_write.REMOVED_PART:
@@ -76,7 +87,7 @@ def write_output(
         "rows_kept": sum(w["rows"] for w in written if w["part"] == arrow_write.KEPT),
         "rows_removed": sum(removed_by_reason.values()),
         "removed_by_reason": dict(sorted(removed_by_reason.items())),
-        "schema": kept_df.schema.jsonValue(),
+        "schema": schema.jsonValue(),
         "shards": shard_entries(folder),
         "removed_shards": shard_entries(removed_folder),
     }

@@ -10,7 +10,7 @@ import pytest
 
 from corpus.engine import timings
 from corpus.engine.manifest import read_manifest
-from corpus.engine.progress import timings_table
+from corpus.engine.progress import summary_table
 from tests.engine import probes
 
 
@@ -44,8 +44,9 @@ def test_manifests_carry_the_breakdown(spark, tmp_path):
     parts = t["document_cpu_s"] + t["write_cpu_s"] + t["shuffle_s"] + t["other_s"]
     assert parts == pytest.approx(t["wall_s"] * t["cores"], abs=0.01)
     assert [r["timings"] for r in results] == [source, t]
-    table = timings_table(results, startup_s=1.5)
-    assert table.row_count == 2 and "Spark start-up 1.5 s" in table.title
+    table = summary_table(results, "t")
+    assert table.row_count == 2 and [c.header for c in table.columns][-2:] == ["doc CPU s", "overhead"]
+    assert list(table.columns[-1].cells) == ["", f"{t['engine_overhead']:.2f}×"]
 
 
 def test_timed_counts_work_not_waiting():
@@ -82,3 +83,17 @@ def _burn(seconds: float) -> None:
     end = time.process_time() + seconds
     while time.process_time() < end:
         pass
+
+
+def test_daemon_preloads_the_pipelines_heavy_modules(monkeypatch):
+    """The worker daemon imports what the pipeline's stages need, once, and skips a module
+    that fails (the worker reports it with its task)."""
+    from corpus.engine import daemon
+
+    names = daemon.modules_for(["warc", "extract", "minhash", "extract"])
+    assert names == ["warcio", "corpus.warc.records", "corpus.stages.warc", "trafilatura"] + [
+        "corpus.text.extraction",
+        "corpus.stages.extract",
+    ]
+    monkeypatch.setenv(daemon.PRELOAD_ENV, "json,no_such_module_h7,corpus.stages.langid")
+    assert daemon.preload() == ["json", "corpus.stages.langid"]

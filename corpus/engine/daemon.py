@@ -1,0 +1,56 @@
+"""PySpark's Python worker daemon, with a pipeline's heavy imports done once before it forks.
+
+Spark starts ``python -m <spark.python.daemon.module>`` once per executor and forks every
+Python worker from it (``spark.python.use.daemon``, the default on Linux), so what the daemon
+imports first, every worker has without importing it again: trafilatura and lxml (about a
+second), fastText, datatrove's filters. :func:`modules_for` lists them for a pipeline's stage
+kinds; :func:`corpus.engine.spark.get_spark` passes them in ``CORPUS_PRELOAD``.
+
+Only libraries that are safe to fork after import are listed (no torch, faiss or other
+thread pools); an import that fails here is left to the worker, which reports it as usual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+PRELOAD_ENV = "CORPUS_PRELOAD"
+MODULE = "corpus.engine.daemon"
+HEAVY: dict[str, tuple[str, ...]] = {
+    "warc": ("warcio", "corpus.warc.records"),
+    "extract": ("trafilatura", "corpus.text.extraction"),
+    "langid": ("fasttext", "corpus.text.langid_model"),
+    "heuristics": ("corpus.text.quality_filters", "corpus.text.lang_rules"),
+}
+"""Stage kind -> modules its batch functions import (besides the stage module itself)."""
+
+
+def modules_for(kinds: list[str]) -> list[str]:
+    """Modules to preload for stages of these kinds (stage modules of kinds listed in
+    :data:`HEAVY` and their heavy imports), in a stable order."""
+    out: list[str] = []
+    for kind in (k for k in kinds if k in HEAVY):
+        for name in (*HEAVY[kind], f"corpus.stages.{kind}"):
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def preload() -> list[str]:
+    """Import the modules named in ``CORPUS_PRELOAD`` (comma-separated); returns those imported."""
+    done = []
+    for name in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # the worker imports it again and reports the error with its task
+            continue
+        done.append(name)
+    return done
+
+
+if __name__ == "__main__":
+    preload()
+    from pyspark.daemon import manager
+
+    manager()

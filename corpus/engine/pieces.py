@@ -1,0 +1,199 @@
+"""Run per-document stages over a committed dataset piece by piece: no shuffle, no sort, and
+several consecutive stages in one pass over the data (fusion).
+
+A piece is one row group of one input shard, in manifest order (the writer caps row groups at
+:data:`~corpus.engine.arrow_write.ROW_GROUP_ROWS` rows, so there are enough pieces to keep
+every core busy). One Spark task per piece reads it with pyarrow and hands its batches to the
+first stage's batch function; the output is split by the removal reason into the stage's kept
+file and its ``_removed`` file (:class:`~corpus.engine.arrow_write.Shard`, the same writer
+and row-group rule as every stage). Each row group of a stage's kept file is then one piece of
+the next stage of the chain, written to files of its own, exactly as the next stage would
+read that row group from the committed file if it ran alone. So a stage's committed rows,
+shards, ``_removed`` and counts are the same whether it runs fused or alone, on any master:
+a piece's output depends only on the piece (the batch functions are per document).
+
+File names carry the piece path (``data-<piece>-<group>-<group>….parquet``); sorted, they give
+the order of the final ``part-NNNNN`` names.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from corpus.engine import fs, timings
+from corpus.engine.arrow_map import DocumentMap, _conform, arrow_schema
+from corpus.engine.arrow_write import BATCH_BYTES, KEPT, REMOVED_PART, ROW_GROUP_ROWS, STATS, Shard, _as
+from corpus.engine.manifest import REASON_GROUP, REMOVED
+from corpus.stages.base import REASON
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+RESULT_SCHEMA = (
+    "stage int, partition int, part string, file string, reason string, rows long, "
+    "doc_cpu_s double, cpu_s double"
+)
+"""One row per written file and reason group of each stage of the chain, and per task one
+``stats`` row per stage: rows in, CPU seconds in its batch function and in the rest (read,
+split, write)."""
+READ_ROWS = 1000
+"""Rows per batch read from a piece (as Spark's ``arrow.maxRecordsPerBatch``)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of a chain: its per-document map and where it writes."""
+
+    document: DocumentMap
+    folder: str
+    row_group_bytes: int
+    row_group_rows: int = ROW_GROUP_ROWS
+
+    @property
+    def removed_folder(self) -> str:
+        return fs.join(self.folder, REMOVED)
+
+
+def pieces(files: list[str]) -> list[tuple[str, int]]:
+    """``(file, row group)`` of every non-empty row group of ``files``, in order."""
+    out = []
+    for path in files:
+        with fs.open_binary(path) as f:
+            meta = pq.ParquetFile(f).metadata
+        out += [(path, g) for g in range(meta.num_row_groups) if meta.row_group(g).num_rows]
+    return out
+
+
+def run_chain(spark: SparkSession, files: list[str], steps: list[Step]) -> list[list[dict[str, Any]]]:
+    """Apply ``steps`` in order to the rows of ``files`` (the first stage's committed input),
+    writing each stage's kept and removed rows under its folder as
+    ``data-….parquet``; returns per step its :data:`RESULT_SCHEMA` rows."""
+    work = pieces(files)
+    targets = [arrow_schema(s.document.schema) for s in steps]
+    kept_schemas = [pa.schema([f for f in t if f.name != REASON]) for t in targets]
+    removed_schemas = [
+        pa.schema([f.with_name("reason") if f.name == REASON else f for f in t]) for t in targets
+    ]
+    for step in steps:
+        fs.makedirs(step.folder)
+
+    def task(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pyspark import TaskContext
+
+        attempt = TaskContext.get().attemptNumber()
+        out: dict[str, list] = {k: [] for k in ("stage", "partition", "part", "file", "reason", "rows")}
+        out.update(doc_cpu_s=[], cpu_s=[])
+        doc_cpu = [0.0] * len(steps)
+        write_cpu = [0.0] * len(steps)
+        rows_in = [0] * len(steps)
+        start_cpu = timings.cpu_seconds()
+
+        def emit(k: int, p: int, part: str, name: str, why: str | None, rows: int) -> None:
+            for key, v in zip(out, (k, p, part, name, why, rows, 0.0, 0.0), strict=True):
+                out[key].append(v)
+
+        def level(k: int, p: int, name: str, feed: Iterable[pa.RecordBatch]) -> None:
+            step = steps[k]
+            fname = f"{name}.parquet"
+            kept = Shard(
+                step.folder, fname, kept_schemas[k], step.row_group_bytes, attempt, step.row_group_rows
+            )
+            removed = Shard(
+                step.removed_folder,
+                fname,
+                removed_schemas[k],
+                step.row_group_bytes,
+                attempt,
+                step.row_group_rows,
+            )
+            reasons: Counter[str] = Counter()
+            groups = 0
+
+            def down(done: list[list[pa.RecordBatch]]) -> None:
+                nonlocal groups
+                if k + 1 < len(steps):
+                    for group in done:
+                        level(k + 1, p, f"{name}-{groups:05d}", group)
+                        groups += 1
+
+            for batch in feed:
+                if not batch.num_rows:
+                    continue
+                rows_in[k] += batch.num_rows
+                t = timings.cpu_seconds()
+                result = _conform(step.document.fn(batch, step.document.params), targets[k])
+                t, doc_cpu[k] = timings.cpu_seconds(), doc_cpu[k] + timings.cpu_seconds() - t
+                is_kept = pc.is_null(result.column(REASON))
+                gone = result.filter(pc.invert(is_kept))
+                if gone.num_rows:
+                    removed.add(_as(gone, removed_schemas[k], targets[k].names))
+                    groups_of = pc.replace_substring_regex(gone.column(REASON), REASON_GROUP, r"\1")
+                    reasons.update(groups_of.to_pylist())
+                done = kept.add(_as(result.filter(is_kept), kept_schemas[k], kept_schemas[k].names))
+                write_cpu[k] += timings.cpu_seconds() - t
+                down(done)
+            t = timings.cpu_seconds()
+            done = kept.finish()
+            write_cpu[k] += timings.cpu_seconds() - t
+            down(done)
+            t = timings.cpu_seconds()
+            if kept.close():
+                emit(k, p, KEPT, fname, None, kept.rows)
+            if removed.close():
+                for why, n in sorted(reasons.items()):
+                    emit(k, p, REMOVED_PART, fname, why, n)
+            write_cpu[k] += timings.cpu_seconds() - t
+
+        for batch in batches:
+            for p in batch.column("id").to_pylist():
+                path, group = work[p]
+                with fs.open_binary(path) as f:
+                    reader = pq.ParquetFile(f).iter_batches(batch_size=READ_ROWS, row_groups=[group])
+                    level(0, p, f"data-{p:06d}", reader)
+        reading = timings.cpu_seconds() - start_cpu - sum(doc_cpu) - sum(write_cpu)
+        for k in range(len(steps)):
+            emit(k, -1, STATS, "", None, rows_in[k])
+            out["doc_cpu_s"][-1] = doc_cpu[k]
+            out["cpu_s"][-1] = write_cpu[k] + (reading if k == 0 else 0.0)  # the first stage reads
+        yield pa.RecordBatch.from_pydict(out, schema=_result_arrow())
+
+    key = "spark.sql.execution.arrow.maxBytesPerBatch"
+    old = spark.conf.get(key, None)
+    spark.conf.set(key, str(BATCH_BYTES))
+    try:
+        if work:
+            rows = spark.range(len(work), numPartitions=len(work)).mapInArrow(task, RESULT_SCHEMA).collect()
+        else:
+            rows = []
+    finally:
+        if old is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, old)
+    per_step: list[list[dict[str, Any]]] = [[] for _ in steps]
+    for r in rows:
+        d = r.asDict()
+        per_step[d.pop("stage")].append(d)
+    return per_step
+
+
+def _result_arrow() -> pa.Schema:
+    return pa.schema(
+        [
+            ("stage", pa.int32()),
+            ("partition", pa.int32()),
+            ("part", pa.string()),
+            ("file", pa.string()),
+            ("reason", pa.string()),
+            ("rows", pa.int64()),
+            ("doc_cpu_s", pa.float64()),
+            ("cpu_s", pa.float64()),
+        ]
+    )
