@@ -110,5 +110,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
 
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    rows = listing.mapInArrow(read, from_arrow_schema(SCHEMA))
+    from corpus.engine.timings import timed  # the reader's CPU: this stage's per-document work
+
+    rows = listing.mapInArrow(timed(read), from_arrow_schema(SCHEMA))
     return StageOutput(rows=rows, metrics={"files": len(files)})
