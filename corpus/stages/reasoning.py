@@ -11,7 +11,8 @@ line is the response). A trace may also come inline as ``<think>…</think>`` in
 Rows without a trace get one from an OpenAI-compatible endpoint when ``generate`` is set
 (a reasoning model; cached under the stage's cache folder so a rerun never pays twice;
 a failed call keeps the row with ``generation_error`` and no ``text``, and is retried on the
-next run).
+next run). A generated answer without ``<think>`` (a model that does not reason apart, e.g.
+SmolLM2) is taken as the trace, its last line the response, so its answer is still checked.
 
 Checks, each a removal reason: ``reasoning:no_question``; ``reasoning:no_trace`` (none given
 or generated); ``reasoning:truncated_trace`` (an unclosed ``<think>``, or generation stopped at
@@ -203,7 +204,10 @@ def reasoning_batch(
                 errors[k] = got["error"]  # kept, no text; retried on the next run
                 continue
             generated[k] = True
-            traces[k], responses[k] = None, got["trace"]
+            if "<think>" in got["trace"]:
+                traces[k], responses[k] = None, got["trace"]
+            else:  # a model that does not reason apart: its answer is the trace (last line: response)
+                traces[k], responses[k] = got["trace"], None
             if got["truncated"]:  # stopped at its token limit
                 forced[k] = "reasoning:truncated_trace"
     texts, spans, reasons = [], [], []
