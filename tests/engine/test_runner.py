@@ -14,21 +14,32 @@ from tests.engine.conftest import WEB_STAGES as STAGES
 
 
 def test_every_stage_committed_and_balanced(web_reference):
+    """Every stage reads all of its input (rows in == the input stage's kept rows, following
+    each manifest's ``input`` role: the code-web branch reads langid beside the prose path);
+    balanced stages hold in == kept + removed, the one branch stage in == selected + not
+    selected."""
     _, out = web_reference
-    rows_in_chain = None
     for name in STAGES:
         m = read_manifest(str(out / name))
         assert m is not None, name
-        assert m["rows_in"] == m["rows_kept"] + m["rows_removed"], name
+        if m.get("balanced", True):
+            assert m["rows_in"] == m["rows_kept"] + m["rows_removed"], name
+        else:
+            sel = m["metrics"]
+            assert (
+                m["rows_in"] == sel["selected"] + sel["not_selected"] and m["rows_kept"] == sel["selected"]
+            ), name
         assert sum(m["removed_by_reason"].values()) == m["rows_removed"]
-        if rows_in_chain is not None:
-            assert m["rows_in"] == rows_in_chain, f"{name} did not read all of its input"
-        rows_in_chain = m["rows_kept"]
+        upstream = [i["name"] for i in m.get("inputs", []) if i["role"] == "input"]
+        if upstream:
+            expect = sum(read_manifest(str(out / u))["rows_kept"] for u in upstream)
+            assert m["rows_in"] == expect, f"{name} did not read all of its input {upstream}"
         assert verify_dataset(str(out / name)) == []
         kept = sum(pq.ParquetFile(out / name / s["file"]).metadata.num_rows for s in m["shards"])
         assert kept == m["rows_kept"]
     warc = read_manifest(str(out / "warc"))
     assert warc["rows_in"] >= 300 and warc["rows_removed"] > 0  # sample has revisits and non-HTML
+    assert read_manifest(str(out / "heuristics"))["inputs"][0]["name"] == "langid"
 
 
 def test_removed_rows_carry_reasons(web_reference):
