@@ -48,7 +48,7 @@ sample: setup
 # (`make train-demo` reuses both stages: same config, skipped).
 demo: sample
 	$(BIN)/corpus run pipelines/web.yaml
-	$(BIN)/corpus run pipelines/tokens_demo.yaml --only tokenize --only mixture
+	$(BIN)/corpus run pipelines/tokens_demo.yaml --only tokenize --only tokenize_code_web --only mixture
 	@echo
 	@echo "output: out/web   look at it: $(BIN)/corpus inspect out/web/semdedup"
 	@echo "        or: $(BIN)/python -c \"import duckdb; print(duckdb.sql(\\\"select lang, count(*) from 'out/web/semdedup/*.parquet' group by 1 order by 2 desc\\\"))\""
