@@ -356,6 +356,7 @@ def _finish_stage(
         "stage": spec.name,
         "kind": spec.kind,
         "pipeline": pipeline.name,
+        "index": spec.index,
         "config_hash": item.config_hash,
         "params": spec.params.model_dump(mode="json"),
         "seed": pipeline.seed,

@@ -97,7 +97,7 @@ def connect():
 
 
 def load_stages(con, root: str) -> list[Stage]:
-    """Committed datasets under ``root`` in the order they finished, with DuckDB counts.
+    """Committed datasets under ``root`` in pipeline order (each after its inputs), with DuckDB counts.
 
     Raises UserError when ``root`` does not exist or holds no committed dataset."""
     if not fs.exists(root):
@@ -112,7 +112,15 @@ def load_stages(con, root: str) -> list[Stage]:
             stages.append(Stage(root=root, folder=folder, manifest=m))
     if not stages:
         raise UserError(f"{root}: no committed stage here (no */{MANIFEST}); run a pipeline first")
-    stages.sort(key=lambda s: s.manifest.get("finished", ""))
+    # pipeline order: a stage's position in its pipeline file (manifests since the fused
+    # engine, whose stages commit together), else the finish time (which ties within a second)
+    stages.sort(
+        key=lambda s: (
+            s.manifest.get("pipeline", ""),
+            s.manifest.get("index", -1),
+            s.manifest.get("finished", ""),
+        )
+    )
     stages = _after_inputs(stages)
     for s in stages:
         kept = kept_sql(s)

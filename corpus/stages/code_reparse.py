@@ -8,11 +8,18 @@ selection stage), and ``html``, the ``warc`` stage's output (``text`` holds the 
 Markdown-fenced code blocks), ``code_blocks`` (int) and ``code_langs`` (sorted distinct
 language hints) are added and every other input column is kept.
 
+A re-parsed page is a new document of its own source (``code_web``): its ``id`` becomes
+``blake2b("code_reparse:" + id)`` (32 hex digits, the warc ids' shape) and ``page_id`` keeps the
+page's id, so a page kept on the prose path too is two documents in a mixture, never two rows
+with one id (streams refuse duplicate ids).
+
 Removal reasons: ``code_reparse:no_html`` (no ``html`` row with that id, or an empty one),
 ``code_reparse:parse_error`` (lxml cannot parse it). Rows in = rows of ``input``.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import pyarrow as pa
 
@@ -23,6 +30,12 @@ INPUTS = {
     "html": Role("dataset", help="the warc stage's output: id, text = raw HTML"),
 }
 HTML = "_html"
+ID_PREFIX = "code_reparse:"
+
+
+def reparsed_id(page_id: str) -> str:
+    """The re-parsed document's id: ``blake2b(ID_PREFIX + page_id)``, 16 bytes as hex."""
+    return hashlib.blake2b((ID_PREFIX + page_id).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class Params(StageParams):
@@ -53,7 +66,10 @@ def reparse_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
         blocks.append(None if result is None else result.code_blocks)
         langs.append(None if result is None else list(result.languages))
         reasons.append(reason)
+    ids = batch.column("id").to_pylist()
     columns = {
+        "id": pa.array([reparsed_id(i) for i in ids], batch.schema.field("id").type),
+        "page_id": pa.array(ids, batch.schema.field("id").type),
         "text": pa.array(out, pa.large_string()),
         "code_blocks": pa.array(blocks, pa.int32()),
         "code_langs": pa.array(langs, pa.list_(pa.string())),
@@ -75,7 +91,9 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         .agg(F.min(HTML).alias(HTML))  # one HTML per id (deterministic) so rows in == rows out
     )
     joined = pages.join(html, "id", "left")
-    schema = extend_schema(pages.schema, [("code_blocks", "int"), ("code_langs", "array<string>")])
+    schema = extend_schema(
+        pages.schema, [("page_id", "string"), ("code_blocks", "int"), ("code_langs", "array<string>")]
+    )
     manifest = ctx.input_manifests.get("input")
     rows_in = manifest["rows_kept"] if manifest else pages.count()
     return StageOutput(rows=map_batches(joined, reparse_batch, params, schema), rows_in=rows_in)

@@ -206,9 +206,10 @@ def test_stage_joins_html_by_id(spark, tmp_path):
     )
     ctx = StageContext(spark, "code_reparse", 0, {"input": pages, "html": html}, Path.cwd(), str(tmp_path))
     out = module.run(ctx, module.Params())
-    rows = {r["id"]: r.asDict() for r in out.rows.collect()}
+    rows = {r["page_id"]: r.asDict() for r in out.rows.collect()}
     assert out.rows_in == len(rows) == 3 and set(out.rows.columns) == {
         "id",
+        "page_id",
         "text",
         "url",
         "code_blocks",
@@ -220,3 +221,6 @@ def test_stage_joins_html_by_id(spark, tmp_path):
     assert (a[REASON], a["url"], a["code_blocks"]) == (None, "u1", 8)
     assert a["code_langs"] == ["haskell", "javascript", "python", "rust"]
     assert a["text"] == reparse(HIGHLIGHTERS).text
+    # a re-parsed page is a new document: its own id, the page's id kept beside it
+    assert {r["id"] for r in rows.values()} == {module.reparsed_id(k) for k in "abc"}
+    assert module.reparsed_id("a") != "a" and len(module.reparsed_id("a")) == 32
