@@ -66,10 +66,14 @@ def outside_files(params: Params, base_dir: Path) -> list[Outside]:
     return [Outside(params.thresholds_from, "tree")] if params.thresholds_from else []
 
 
-def _frozen(ctx: StageContext, params: Params) -> dict[str, Any] | None:
+def frozen_thresholds(ctx: StageContext, thresholds_from: str | None, producer: str) -> dict[str, Any] | None:
+    """Frozen cut points for a re-run: ``FILE`` from ``thresholds_from`` (a committed stage or
+    its artifacts folder) or from the ``thresholds`` artifact role; None when neither is given.
+    Raises UserError when both are given or the file is missing (``producer`` names the stage
+    kind that writes it). Shared by ``bucket`` and ``code_tier``."""
     folders = []
-    if params.thresholds_from:
-        f = Path(ctx.resolve(params.thresholds_from))
+    if thresholds_from:
+        f = Path(ctx.resolve(thresholds_from))
         folders.append(f / "artifacts" if (f / "artifacts" / FILE).is_file() else f)
     if ctx.has("thresholds"):
         folders.append(Path(ctx.artifact("thresholds")))
@@ -79,7 +83,7 @@ def _frozen(ctx: StageContext, params: Params) -> dict[str, Any] | None:
         return None
     path = folders[0] / FILE
     if not path.is_file():
-        raise UserError(f"stage {ctx.name!r}: {path} does not exist (not a bucket stage's output)")
+        raise UserError(f"stage {ctx.name!r}: {path} does not exist (not a {producer} stage's output)")
     return json.loads(path.read_text())
 
 
@@ -122,7 +126,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql import functions as F
 
     df = ctx.input
-    frozen = _frozen(ctx, params)
+    frozen = frozen_thresholds(ctx, params.thresholds_from, "bucket")
     if frozen is not None:
         columns = list(frozen["columns"])
         missing = [c for c in columns if c not in df.columns]

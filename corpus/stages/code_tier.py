@@ -35,12 +35,12 @@ from pydantic import Field, field_validator
 from corpus.code import tier
 from corpus.errors import UserError
 from corpus.stages.base import REASON, Outside, Role, StageContext, StageOutput, StageParams
+from corpus.stages.bucket import FILE, frozen_thresholds
 
 INPUTS = {
     "input": Role("dataset", help="source files with text and lang columns (repos / code_filter)"),
     "thresholds": Role("artifact", required=False, help="frozen thresholds (an earlier code_tier stage)"),
 }
-FILE = "thresholds.json"
 MODEL_COLUMN = "code_model"
 
 
@@ -108,23 +108,6 @@ def tier_score_batch(batch: pa.RecordBatch, spec: tuple[str, tuple[str, ...], st
     )
 
 
-def _frozen(ctx: StageContext, params: Params) -> dict[str, Any] | None:
-    folders = []
-    if params.thresholds_from:
-        f = Path(ctx.resolve(params.thresholds_from))
-        folders.append(f / "artifacts" if (f / "artifacts" / FILE).is_file() else f)
-    if ctx.has("thresholds"):
-        folders.append(Path(ctx.artifact("thresholds")))
-    if len(folders) > 1:
-        raise UserError(f"stage {ctx.name!r}: give thresholds_from or the 'thresholds' input, not both")
-    if not folders:
-        return None
-    path = folders[0] / FILE
-    if not path.is_file():
-        raise UserError(f"stage {ctx.name!r}: {path} does not exist (not a code_tier stage's output)")
-    return json.loads(path.read_text())
-
-
 def thresholds(pairs: list[tuple[str, float, float]], percentiles: list[float]) -> dict[str, Any]:
     """Per group ``{thresholds, files, tokens}`` from ``(group, score, tokens)`` rows (a score
     may repeat: :func:`corpus.scoring.buckets.weighted_thresholds` sums ties the same way)."""
@@ -156,7 +139,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         raise UserError(
             f"stage {ctx.name!r}: {folder} holds no '{tier.OTHER}' model (classifiers/code_quality's shape)"
         )
-    frozen = _frozen(ctx, params)
+    frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
     cores = ctx.spark.sparkContext.defaultParallelism
     if df.rdd.getNumPartitions() < cores:
         df = df.repartition(2 * cores, "id")
