@@ -62,26 +62,7 @@ def marked(cls: str | None) -> bool:
     return any(t in HIGHLIGHT_CLASSES or t.startswith(HIGHLIGHT_PREFIXES) for t in cls.lower().split())
 
 
-_CLASS_NEEDLES = (
-    "highlight",
-    "hljs",
-    "language-",
-    "lang-",
-    "prettyprint",
-    "codehilite",
-    "sourcecode",
-    "chroma",
-    "listingblock",
-    "programlisting",
-    "screen",
-    "synopsis",
-    "literal-block",
-    "rouge-code",
-    "codemirror",
-    "blob-code",
-    "code-block",
-    "brush:",
-)
+_CLASS_NEEDLES = tuple(sorted(HIGHLIGHT_CLASSES | set(HIGHLIGHT_PREFIXES)))
 """Lower-cased substrings of :data:`HIGHLIGHT_CLASSES` / :data:`HIGHLIGHT_PREFIXES`: a page
 without any of them in its bytes has no marked element (skips the class scan)."""
 
