@@ -25,7 +25,9 @@ gb18030); (c) the text is implausible: C1 control characters, or charset-normali
 ratio (suspicious script mixes, accents and symbols inside words) >= :data:`MAX_MESS`. A
 declared or detected single-byte code page that survives is replaced by a sibling of its
 family (cp1250 for cp1252, Mac Roman for cp1250 ...) whose reading lid.176 recognises as the
-page's language clearly better (:func:`_sibling`). When
+page's language clearly better (:func:`_sibling`), or whose reading puts the language's own
+letters that the declared code page cannot encode where it reads other letters ("szülõk" for
+"szülők": windows-1252 has no ő; :func:`_coverage`). When
 no candidate survives, :class:`DecodeError` names every rejection, and the WARC reader sends
 the record to ``_removed`` as ``warc:decode_error``. Labels map to the superset codecs the
 WHATWG Encoding standard prescribes (Shift_JIS -> cp932, GB2312/GBK -> gb18030, ISO-8859-1 ->
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 import zlib
 
 import brotli
@@ -456,7 +459,8 @@ SIBLING_MARGIN = 0.5
 words must beat the declared (or detected) reading to replace it; once replaced, siblings
 compete by :data:`LID_MARGIN`. Measured: wrong readings of the tests/multilingual passages
 gain +0.55 to +0.80 (cs, pl, tr, de in Mac Roman) — but Hungarian iso8859-16 read as
-windows-1252 differs in one letter ("szülők" / "szülõk", +0.016), below any safe margin. On
+windows-1252 differs in one letter ("szülők" / "szülõk", +0.016), below any safe margin: that
+case is left to :func:`_coverage`. On
 3,521 correctly declared three-sentence documents (lingua sentences of 36 languages in
 cp1252/cp1250/cp1257/cp1254/iso8859-2/-15/cp1253/mac_roman) a 0.01 margin changed 337 texts,
 0.1 changed 149, 0.5 changed 56, against 41 before the check (15 more: 8 Romanian ş/ţ read
@@ -526,7 +530,126 @@ def _sibling(body: bytes, codec: str, text: str) -> str | None:
         if gain < (SIBLING_MARGIN if current == codec else LID_MARGIN):
             break
         current = best
-    return None if current == codec else current
+    if current == codec:
+        return _coverage(codec, by_codec, label.removeprefix("__label__"), prob)
+    return current
+
+
+COVERAGE_LETTERS = {
+    "af": "éêë",
+    "bs": "ćčđšž",
+    "ca": "àáçèéíïòóúü",
+    "cs": "áéíóúýąčďěľňřšťůž",
+    "cy": "âãå",
+    "da": "åæéø",
+    "de": "ßäöü",
+    "el": "ΐάέήίαβγδεζηθικλμνξοπρςστυφχψωϊόύώ",
+    "eo": "áéĉĝĥĵŝŭ",
+    "et": "äõöü",
+    "eu": "áéñ",
+    "fi": "äö",
+    "fr": "àâçèéêîïôùû",
+    "ga": "áéíóú",
+    "hr": "ćčđšž",
+    "hu": "áéíóôöúüőű",
+    "is": "áæéíðóöúýþ",
+    "it": "àèéìòù",
+    "la": "âãîïœƒ",
+    "lt": "ąčėęįšūųž",
+    "lv": "āčēģīķļņšūž",
+    "no": "åæø",
+    "nl": "éëö",
+    "nn": "áåæéòø",
+    "pl": "óąćęłńśźż",
+    "pt": "àáâãçéêíóõú",
+    "ro": "âîăďşţż",
+    "sk": "áäéíóôúýčďľňšťž",
+    "sl": "čšž",
+    "sq": "çë",
+    "sv": "äåö",
+    "tl": "é",
+    "tr": "âçöüğış",
+}
+"""Each language's own non-ASCII letters (lower case), keyed by lid.176 code: derived by
+bench/charset_letters.py from the lingua sentences of ../shared/data (letters in >= 1% of the
+language's sentences that its home web code page encodes; the home code page keeps Latin-1
+substitutes such as Hungarian õ/û out). tests/multilingual/test_charset_coverage.py checks the
+table against the data. Used by :func:`_coverage` only as the letters a substitute may become."""
+_CEDILLA_COMMA = frozenset({"\u0327", "\u0326"})
+
+
+class _Ambiguous(ValueError):
+    """Several sibling code pages repair the page's substitutes differently (:func:`_coverage`)."""
+
+
+def _repair(a: str, b: str, missing: frozenset[str], own: str) -> bool:
+    """``b``, a letter of the page's language that the declared code page cannot encode, in
+    place of ``a``, a letter that is not the language's: a near-miss substitute ("õ" for "ő",
+    windows-1252 reading iso8859-2) or another code page's letter at that byte ("ø" for "ű",
+    windows-1252 reading iso8859-16; "è" for "č"). Cedilla and comma below ("ş" / "ș") are one
+    letter drawn two ways (Unicode Standard, ch. 7.1), never a repair of each other."""
+    a, b = a.lower(), b.lower()
+    if b not in missing or a in own or len(a) != 1 or not a.isalpha():
+        return False
+    da, db = unicodedata.normalize("NFD", a), unicodedata.normalize("NFD", b)
+    return da[0] != db[0] or {da[1:], db[1:]} != _CEDILLA_COMMA
+
+
+def _coverage(codec: str, by_codec: dict[str, tuple[str, ...]], lang: str, prob) -> str | None:
+    """A sibling code page whose reading differs from ``codec``'s only by putting the page's
+    language's letters (:data:`COVERAGE_LETTERS`) that ``codec`` cannot encode where ``codec``
+    reads letters that are not the language's (:func:`_repair`); None when there is none.
+
+    Why: a Hungarian page in iso8859-16 read as windows-1252 is off by one letter ("szülők" /
+    "szülõk"), too little for lid.176 to notice (:data:`SIBLING_MARGIN`), but windows-1252
+    cannot encode ő at all, so a Hungarian page really written in it never has one, and the
+    reading with ő is the one that fits. A sibling qualifies when every letter it reads
+    differently is such a repair; of several, the one that repairs every place any of them
+    repairs wins (cp1250 reads both ő and ű where iso8859-16 keeps "û"), else lid.176 picks
+    by :data:`LID_MARGIN`, else :class:`_Ambiguous` refuses the page. Measured with
+    bench/charset_declared.py (3,945 correctly declared lingua documents, first fitting code
+    page): 278 decodes differ from the page before the rule, 289 after; the 11 new ones are the
+    source's own substitutes repaired (10 Hungarian Latin-1 "õ/û" -> "ő/ű", 1 Croatian "è" ->
+    "č"), the same bytes as a wrongly declared page and so not separable from it.
+    """
+    own = COVERAGE_LETTERS.get(lang, "")
+    missing = frozenset(ch for ch in own if not _encodes(ch, codec))
+    if not missing:
+        return None
+    base = by_codec[codec]
+    fits: dict[str, frozenset[tuple[int, int]]] = {}  # codec -> the (word, letter) places it repairs
+    for c, reading in by_codec.items():
+        if c == codec:
+            continue
+        places = {
+            (w, i): (a, b)
+            for w, (x, y) in enumerate(zip(base, reading, strict=True))
+            if x != y
+            for i, (a, b) in enumerate(zip(x, y, strict=True))
+            if a != b
+        }
+        if places and all(_repair(a, b, missing, own) for a, b in places.values()):
+            fits[c] = frozenset(places)
+    everywhere = frozenset().union(*fits.values())
+    complete = [c for c, places in fits.items() if places == everywhere]
+    if len(complete) == 1:  # repairs every substitute any sibling repairs (cp1250 over iso8859-16's û)
+        return complete[0]
+    if not fits:
+        return None
+    scores = sorted(
+        ((prob([y for x, y in zip(base, by_codec[c], strict=True) if x != y]), c) for c in fits), reverse=True
+    )
+    if scores[0][0] >= scores[1][0] + LID_MARGIN:
+        return scores[0][1]
+    raise _Ambiguous(f"{', '.join(sorted(fits))} each repair {codec}'s substitutes for {lang} letters")
+
+
+def _encodes(ch: str, codec: str) -> bool:
+    try:
+        ch.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _SEVEN_BIT = (
@@ -567,7 +690,10 @@ def _strict(body: bytes, codec: str) -> tuple[str | None, str]:
 def _checked_sibling(body: bytes, codec: str, text: str) -> tuple[str, str] | str:
     """``(text, codec)`` when no sibling code page reads the page better (:func:`_sibling`),
     the sibling's ``(text, codec)`` when it does and decodes cleanly, else why neither is kept."""
-    sibling = _sibling(body, codec, text)
+    try:
+        sibling = _sibling(body, codec, text)
+    except _Ambiguous as err:
+        return f"no single reading: {err}"
     if sibling is None:
         return text, codec
     better, why = _strict(body, sibling)

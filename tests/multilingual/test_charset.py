@@ -82,22 +82,9 @@ def test_declared_correctly_decodes_exactly(codec):
 WRONG = ["windows-1252", "gbk", "shift_jis", "koi8-r", "utf-8"]
 
 
-ONE_LETTER = pytest.mark.xfail(
-    strict=True,
-    reason="Hungarian iso8859-16 read as windows-1252 differs in one letter (szülők / szülõk): "
-    "lid.176 gains 0.016, below decode.SIBLING_MARGIN (a margin that low changes correctly "
-    "declared pages)",
+@pytest.mark.parametrize(
+    ("codec", "wrong"), [pytest.param(c, w, id=f"{c}-as-{w}") for c in CODECS for w in WRONG]
 )
-
-
-def _wrong_cases():
-    for codec in CODECS:
-        for wrong in WRONG:
-            marks = [ONE_LETTER] if (codec, wrong) == ("iso8859_16", "windows-1252") else []
-            yield pytest.param(codec, wrong, marks=marks, id=f"{codec}-as-{wrong}")
-
-
-@pytest.mark.parametrize(("codec", "wrong"), list(_wrong_cases()))
 def test_declared_wrongly_decodes_exactly_or_is_refused(codec, wrong):
     page = _html(_best_sample(codec))
     try:
