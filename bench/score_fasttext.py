@@ -10,8 +10,12 @@ side predicts on the same strings (synthetic text when the folder is absent).
 * ours: the ``score`` stage through the real runner on ``local[2]`` in a warm session (input
   committed first, untimed), including what a run does besides scoring: the score histograms
   and writing every row back to Parquet with the manifest;
-* loop: one process, ``model.predict`` per document plus the expected bin value (what ours
-  computes per row);
+* loop: one process, fastText's ``model.predict`` per document plus the expected bin value
+  (what ours computes per row): the loop a user of the fastText package would write;
+* inference, 1 process: probabilities only, fastText's ``predict`` per document after the
+  former regex ``normalize`` (the loop the ``score`` stage ran before) and after today's
+  ``normalize``, against :mod:`corpus.scoring.fasttext_numpy`'s batch prediction (what the
+  stage runs now), each the best of 3 runs;
 * datatrove: ``LocalPipelineExecutor`` with 2 tasks / 2 workers, ``ParquetReader`` +
   ``FastTextClassifierFilter`` (keep every document: it scores all of them), no writer.
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -44,6 +49,56 @@ def documents(n: int, max_chars: int) -> list[str]:
 
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def regex_normalize(text: str | None, max_chars: int) -> str:
+    """``fasttext_model.normalize`` as it was (regex), for the before/after inference figure."""
+    return _SPACE.sub(" ", (text or "")[:max_chars]).strip().lower()
+
+
+def inference(path: str, texts: list[str], n_bins: int, max_chars: int) -> None:
+    """Single-process probabilities: fastText per document vs the numpy batch, best of 3."""
+    import numpy as np
+
+    from corpus.scoring import fasttext_model, fasttext_numpy
+
+    ft = fasttext_model.load(path)
+    fast = fasttext_numpy.load(path)
+
+    def per_doc(norm):
+        out = np.zeros((len(texts), n_bins), np.float32)
+        for i, t in enumerate(texts):
+            labels, probs = ft.predict(norm(t, max_chars), k=n_bins, threshold=0.0)
+            for label, p in zip(labels, probs, strict=True):
+                out[i, int(label[len(fasttext_model.LABEL) :])] = p
+        return out
+
+    def best(fn):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            res = fn()
+            times.append(time.perf_counter() - t0)
+        return min(times), res
+
+    fast.predict_proba(texts[:100], max_chars)  # warm: tables built once per process
+    old_s, old = best(lambda: per_doc(regex_normalize))
+    new_s, _ = best(lambda: per_doc(fasttext_model.normalize))
+    np_s, ours = best(lambda: fast.predict_proba(texts, max_chars))
+    n = len(texts)
+    print(
+        f"inference, 1 process:     fastText predict per doc {n / old_s:10.0f} docs/s (regex normalize), "
+        f"{n / new_s:.0f} docs/s (split normalize) vs numpy batch {n / np_s:.0f} docs/s ({load()})",
+        flush=True,
+    )
+    print(
+        f"inference ratio: numpy batch / fastText per doc = {old_s / np_s:.2f}x (regex normalize), "
+        f"{new_s / np_s:.2f}x (split normalize); max |p difference| {float(np.abs(ours - old).max()):.1e}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -80,6 +135,7 @@ def main() -> None:
     print(
         f"loop, 1 process:          {len(texts) / loop_s:10.0f} docs/s ({loop_s:.1f} s, {load()})", flush=True
     )
+    inference(path, texts, n_bins, model["max_chars"])
 
     # datatrove: 2 tasks on 2 workers
     from datatrove.executor import LocalPipelineExecutor
