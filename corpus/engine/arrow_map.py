@@ -136,6 +136,54 @@ class DocumentMap:
         )
 
 
+def pass_through(batch: pa.RecordBatch, params: Any) -> pa.RecordBatch:
+    """The :class:`DocumentMap` of a source stage: its rows come out of the reader as they are."""
+    return batch
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """What a source stage reads, for the runner to read itself: ``read(unit, params)`` yields
+    the Arrow batches (``schema`` + :data:`REASON`) of one work unit (a JSON string: some
+    files, a repository ...). One task per unit, in list order; its rows are written by the
+    task that reads them, and the per-document stages after it join the same pass
+    (:mod:`corpus.engine.pieces`), so the rows never go through the JVM, a spill or a shuffle."""
+
+    units: list[str]
+    read: Callable[[str, Any], Iterator[pa.RecordBatch]]
+    params: Any
+
+
+def source_stage(
+    ctx: StageContext,
+    units: list[str],
+    read: Callable[[str, Any], Iterator[pa.RecordBatch]],
+    params: Any,
+    schema: StructType,
+    **output: Any,
+) -> StageOutput:
+    """The whole ``run`` of a source stage that reads work ``units`` with ``read`` (see
+    :class:`SourceMap`); ``schema`` includes :data:`REASON`. ``rows`` reads the same units
+    with ``mapInArrow`` (for callers that want a DataFrame); the runner reads them itself."""
+
+    def task(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        target = arrow_schema(schema)
+        for batch in batches:
+            for unit in batch.column("unit").to_pylist():
+                for out in read(unit, params):
+                    yield _conform(out, target)
+
+    frame = ctx.spark.createDataFrame(
+        ctx.spark.sparkContext.parallelize([(u,) for u in units], max(1, len(units))), "unit string"
+    )
+    return StageOutput(
+        rows=frame.mapInArrow(timings.timed(task), schema),
+        document=DocumentMap(pass_through, None, schema),
+        source=SourceMap(list(units), read, params),
+        **output,
+    )
+
+
 def document_stage(
     ctx: StageContext,
     fn: BatchFn,

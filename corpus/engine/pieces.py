@@ -1,10 +1,12 @@
 """Run per-document stages over a committed dataset piece by piece: no shuffle, no sort, and
 several consecutive stages in one pass over the data (fusion).
 
-A piece is one row group of one input shard, in manifest order (the writer caps row groups at
-:data:`~corpus.engine.arrow_write.ROW_GROUP_ROWS` rows, so there are enough pieces to keep
-every core busy). One Spark task per piece reads it with pyarrow and hands its batches to the
-first stage's batch function; the output is split by the removal reason into the stage's kept
+A piece is one row group of one input shard, in manifest order (the writer caps row groups
+at :data:`~corpus.engine.arrow_write.ROW_GROUP_ROWS` rows, so there are enough pieces to keep
+every core busy), or, for a source stage, one of its work units
+(:class:`~corpus.engine.arrow_map.SourceMap`: the source's rows are written where they are
+read). One Spark task per piece reads it (pyarrow, or the source's reader) and hands its
+batches to the first stage's batch function; the output is split by the removal reason into the stage's kept
 file and its ``_removed`` file (:class:`~corpus.engine.arrow_write.Shard`, the same writer
 and row-group rule as every stage). Each row group of a stage's kept file is then one piece of
 the next stage of the chain, written to files of its own, exactly as the next stage would
@@ -28,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.engine import fs, timings
-from corpus.engine.arrow_map import DocumentMap, _conform, arrow_schema
+from corpus.engine.arrow_map import DocumentMap, SourceMap, _conform, arrow_schema
 from corpus.engine.arrow_write import BATCH_BYTES, KEPT, REMOVED_PART, ROW_GROUP_ROWS, STATS, Shard, _as
 from corpus.engine.manifest import REASON_GROUP, REMOVED
 from corpus.stages.base import REASON
@@ -71,11 +73,17 @@ def pieces(files: list[str]) -> list[tuple[str, int]]:
     return out
 
 
-def run_chain(spark: SparkSession, files: list[str], steps: list[Step]) -> list[list[dict[str, Any]]]:
+def run_chain(
+    spark: SparkSession, files: list[str], steps: list[Step], source: SourceMap | None = None
+) -> list[list[dict[str, Any]]]:
     """Apply ``steps`` in order to the rows of ``files`` (the first stage's committed input),
     writing each stage's kept and removed rows under its folder as
-    ``data-….parquet``; returns per step its :data:`RESULT_SCHEMA` rows."""
-    work = pieces(files)
+    ``data-….parquet``; returns per step its :data:`RESULT_SCHEMA` rows.
+
+    With ``source`` (a source stage; ``files`` unused) the pieces are its work units, read by
+    its reader; the first step is the source stage itself, and the reader's CPU seconds are its
+    per-document work."""
+    work: list[Any] = list(source.units) if source is not None else pieces(files)
     targets = [arrow_schema(s.document.schema) for s in steps]
     kept_schemas = [pa.schema([f for f in t if f.name != REASON]) for t in targets]
     removed_schemas = [
@@ -153,6 +161,9 @@ def run_chain(spark: SparkSession, files: list[str], steps: list[Step]) -> list[
 
         for batch in batches:
             for p in batch.column("id").to_pylist():
+                if source is not None:
+                    level(0, p, f"data-{p:06d}", source.read(work[p], source.params))
+                    continue
                 path, group = work[p]
                 with fs.open_binary(path) as f:
                     reader = pq.ParquetFile(f).iter_batches(batch_size=READ_ROWS, row_groups=[group])
@@ -160,8 +171,8 @@ def run_chain(spark: SparkSession, files: list[str], steps: list[Step]) -> list[
         reading = timings.cpu_seconds() - start_cpu - sum(doc_cpu) - sum(write_cpu)
         for k in range(len(steps)):
             emit(k, -1, STATS, "", None, rows_in[k])
-            out["doc_cpu_s"][-1] = doc_cpu[k]
-            out["cpu_s"][-1] = write_cpu[k] + (reading if k == 0 else 0.0)  # the first stage reads
+            out["doc_cpu_s"][-1] = doc_cpu[k] + (reading if k == 0 and source is not None else 0.0)
+            out["cpu_s"][-1] = write_cpu[k] + (reading if k == 0 and source is None else 0.0)
         yield pa.RecordBatch.from_pydict(out, schema=_result_arrow())
 
     key = "spark.sql.execution.arrow.maxBytesPerBatch"

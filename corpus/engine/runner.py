@@ -4,7 +4,9 @@ commit (:mod:`~corpus.engine.commit`).
 A per-document stage (:func:`~corpus.engine.arrow_map.document_stage`) is applied to its
 committed input piece by piece (:mod:`~corpus.engine.pieces`: no shuffle, no sort), and the
 per-document stages that follow it, each reading only the one before, join the same pass
-(fusion; ``corpus run --no-fuse`` turns it off, with the same committed output).
+(fusion; ``corpus run --no-fuse`` turns it off, with the same committed output). A source
+stage that reads work units (:func:`~corpus.engine.arrow_map.source_stage`: warc, repos) is
+read the same way, one task per unit, with the per-document stages after it in the pass.
 
 Each stage writes into ``<output>/.<stage>.tmp-<uuid>/`` and is renamed into place with its
 manifest written last, so a killed run leaves either the previous committed dataset or
@@ -213,7 +215,10 @@ def run_chain(
     with spark_progress(sc, f"{chain[0].spec.name} ({chain[0].spec.kind})", enabled=progress):
         with stage_timing(sc, chain[0].spec.name) as timing:
             first.out = stages.load(chain[0].spec.kind).run(first.ctx, chain[0].spec.params)
-            files = _piece_input(first)
+            source = (
+                first.out.source if first.out.source is not None and _piece_input_shape(first.out) else None
+            )
+            files = [] if source is not None else _piece_input(first)
             if files is None:
                 return [_finish_stage(spark, pipeline, first, output, timing)]
         staged = [first]
@@ -227,7 +232,7 @@ def run_chain(
         names = " + ".join(s.item.spec.name for s in staged)
         job = Timer()
         with stage_timing(sc, names) as job_timing:
-            written = pieces.run_chain(spark, files, steps)
+            written = pieces.run_chain(spark, files, steps, source)
         job_s, job_extra = job.seconds, job_timing.result(job.seconds)
     cpu = [sum(w["doc_cpu_s"] + w["cpu_s"] for w in rows) for rows in written]
     manifests = []

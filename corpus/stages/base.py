@@ -196,6 +196,9 @@ class StageOutput:
     document: Any = None
     """Set by :func:`corpus.engine.arrow_map.document_stage`: the per-document map behind
     ``rows`` (a ``DocumentMap``), which the runner may apply to the input's shards itself."""
+    source: Any = None
+    """Set by :func:`corpus.engine.arrow_map.source_stage`: the work units and reader behind
+    ``rows`` (a ``SourceMap``), which the runner reads itself, one task per unit."""
     keep_partitions: bool = False
     """``rows`` are already split and ordered deterministically (one partition
     per input shard, see :mod:`corpus.engine.shard_map`): partition i becomes shard i, with

@@ -13,8 +13,9 @@ belong in a code corpus go to ``_removed`` with ``repos:too_large``, ``repos:ven
 ``repos:no_language``; an archive that cannot be read with ``repos:unreadable_archive:<Error>``.
 
 Work is split by files: folder and git repositories are listed on the driver and read
-``files_per_task`` files a task, so one huge repository is many tasks; an archive is read in
-one task (it is one compressed stream). ``.git`` folders are never read as files.
+``files_per_task`` files a task, so one huge repository is many tasks and many small ones
+share a task; an archive is read in one task (it is one compressed stream). Each task's rows
+are written where they are read (a source stage: :func:`~corpus.engine.arrow_map.source_stage`). ``.git`` folders are never read as files.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Params(StageParams):
     """Read git repositories at this ref (branch, tag or commit); None reads folders as they are."""
     source: str = "code"
     max_file_bytes: int = Field(1 << 20, gt=0)
-    files_per_task: int = Field(2_000, gt=0)
+    files_per_task: int = Field(500, gt=0)
 
 
 def outside_files(params: Params, base_dir: Path) -> list[Outside]:
@@ -251,26 +252,40 @@ def plan_units(roots: list[str], params: Params) -> list[dict[str, Any]]:
     return units
 
 
+def pack(units: list[dict[str, Any]], files_per_task: int) -> list[list[dict[str, Any]]]:
+    """Consecutive units in tasks of at most ``files_per_task`` files (an archive alone): a
+    dump of many small repositories is a few tasks, not one per repository."""
+    tasks: list[list[dict[str, Any]]] = []
+    size = files_per_task
+    for unit in units:
+        n = len(unit["paths"]) if unit["kind"] != "archive" else files_per_task
+        if not tasks or size + n > files_per_task:
+            tasks.append([])
+            size = 0
+        tasks[-1].append(unit)
+        size += n
+    return tasks
+
+
+def read_batches(task: str, params: Params) -> Iterator[pa.RecordBatch]:
+    """The rows of one task (JSON list of :func:`plan_units` units) as Arrow batches."""
+    import json
+
+    for unit in json.loads(task):
+        rows = list(read_unit(unit, params))
+        for i in range(0, len(rows), 500):
+            yield pa.RecordBatch.from_pylist(rows[i : i + 500], schema=SCHEMA)
+
+
 def run(ctx: StageContext, params: Params) -> StageOutput:
     import json
 
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    from corpus.engine.arrow_map import source_stage
+
     roots = repositories([ctx.resolve(p) for p in params.paths], params.layout)
-    units = plan_units(roots, params)
-    listing = ctx.spark.createDataFrame(
-        ctx.spark.sparkContext.parallelize([(json.dumps(u),) for u in units], max(1, len(units))),
-        "unit string",
-    )
-
-    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for unit in batch.column("unit").to_pylist():
-                rows = list(read_unit(json.loads(unit), params))
-                for i in range(0, len(rows), 500):
-                    yield pa.RecordBatch.from_pylist(rows[i : i + 500], schema=SCHEMA)
-
-    rows = listing.mapInArrow(task, from_arrow_schema(SCHEMA))
+    units = [json.dumps(t) for t in pack(plan_units(roots, params), params.files_per_task)]
 
     def after_write(kept) -> dict[str, Any]:
         from pyspark.sql import functions as F
@@ -285,6 +300,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
             langs.setdefault(r["repo"], {})[r["lang"]] = r["files"]
         return {"files_per_language": langs, "bytes": int(sum(r["bytes"] or 0 for r in per))}
 
-    return StageOutput(
-        rows=rows, after_write=after_write, metrics={"repos": [_name(r) for r in roots], "tasks": len(units)}
+    metrics = {"repos": [_name(r) for r in roots], "tasks": len(units)}
+    return source_stage(
+        ctx, units, read_batches, params, from_arrow_schema(SCHEMA), after_write=after_write, metrics=metrics
     )

@@ -18,8 +18,7 @@ checkout layout produces the same ids as a local one.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -97,20 +96,25 @@ def list_files(ctx: StageContext, params: Params) -> list[tuple[str, str]]:
     return [(path, file_key(path, ctx.base_dir)) for path in expand(patterns)]
 
 
-def run(ctx: StageContext, params: Params) -> StageOutput:
-    files = list_files(ctx, params)
-    tasks = max(1, math.ceil(len(files) / params.files_per_task))
-    listing = ctx.spark.createDataFrame(
-        ctx.spark.sparkContext.parallelize(files, tasks), "path string, key string"
-    )
+def read_unit(unit: str, params: Params) -> Iterator[pa.RecordBatch]:
+    """The rows of one work unit (JSON ``[[path, key], ...]``) as Arrow batches."""
+    import json
 
-    def read(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            yield from read_files(batch, params)
+    pairs = json.loads(unit)
+    listing = pa.RecordBatch.from_pydict({"path": [p for p, _ in pairs], "key": [k for _, k in pairs]})
+    yield from read_files(listing, params)
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
+    import json
 
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    from corpus.engine.timings import timed  # the reader's CPU: this stage's per-document work
+    from corpus.engine.arrow_map import source_stage
 
-    rows = listing.mapInArrow(timed(read), from_arrow_schema(SCHEMA))
-    return StageOutput(rows=rows, metrics={"files": len(files)})
+    files = list_files(ctx, params)
+    chunk = params.files_per_task
+    units = [json.dumps(files[i : i + chunk]) for i in range(0, len(files), chunk)]
+    return source_stage(
+        ctx, units, read_unit, params, from_arrow_schema(SCHEMA), metrics={"files": len(files)}
+    )

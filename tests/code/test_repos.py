@@ -174,3 +174,15 @@ def test_an_archive_reads_like_its_folder(spark, tmp_path):
     assert got == _rows(out_f)
     assert m["removed_by_reason"]["repos:unreadable_archive:BadZipFile"] == 1
     assert read_manifest(str(out_a / "repos"))["metrics"]["repos"] == ["broken", "demo"]
+
+
+def test_small_repositories_share_a_task_and_archives_stay_alone():
+    from corpus.stages.repos import pack
+
+    def unit(name, n, kind="folder"):
+        return {"repo": name, "kind": kind, "paths": [f"f{i}" for i in range(n)]}
+
+    units = [unit("a", 2), unit("b", 3), unit("c", 4), unit("d", 1, "archive"), unit("e", 1), unit("f", 5)]
+    tasks = pack(units, 5)
+    assert [[u["repo"] for u in t] for t in tasks] == [["a", "b"], ["c"], ["d"], ["e"], ["f"]]
+    assert [u for t in tasks for u in t] == units  # every unit once, in plan order
