@@ -15,6 +15,9 @@ C4QualityFilter(filter_no_terminal_punct=False) as FineWeb configures it, FineWe
 a ParquetWriter of the kept documents and one per filter for the removed ones (ours keeps
 them too). Ours: ``corpus run`` of the same stages on ``local[<tasks>]`` as a subprocess, so
 Python and JVM start-up count, writing every stage's kept and removed rows with manifests.
+Ours extracts no title and date here (``with_metadata: false``): datatrove's ``Trafilatura``
+step extracts none either (``trafilatura.extract``), and they cost 44 % more extraction CPU
+(``bench/extract_settings.py``).
 
 Both wall times include start-up. docs/s divides the HTML 200 responses of the input (the same
 number for both; datatrove's reader also passes on the few 404/301/500 pages, 2% more work)
@@ -119,7 +122,7 @@ def run_corpus(inputs: Path, out: Path, tasks: int) -> tuple[float, int, int]:
         "spark": {"master": f"local[{tasks}]"},
         "stages": [
             {"kind": "warc", "paths": [str(inputs / "*.warc.gz")]},
-            {"kind": "extract", "favor_precision": True, "timeout_s": 5.0},
+            {"kind": "extract", "favor_precision": True, "timeout_s": 5.0, "with_metadata": False},
             {"kind": "langid", "min_score": 0.65},
             {"kind": "heuristics"},
         ],

@@ -33,6 +33,7 @@ class ExtractOptions:
     include_code: bool = True
     include_formatting: bool = False
     with_metadata: bool = True
+    fast: bool = False
 
 
 class ExtractionError(Exception):
@@ -72,6 +73,7 @@ def extract_html(html: str, url: str | None, options: ExtractOptions) -> Extract
             include_tables=options.include_tables,
             include_formatting=options.include_formatting,
             include_comments=False,
+            fast=options.fast,
             # Code lives in <pre>; trafilatura keeps it with its indentation unless pruned.
             prune_xpath=None if options.include_code else ["//pre"],
             # trafilatura's dedup keeps an LRU of segments across documents of a process,
@@ -118,3 +120,19 @@ def extract_many(
                 yield Outcome(reason="extract:error:ChildDied")
             except ExtractionError as e:
                 yield Outcome(reason=f"extract:error:{e.type_name}")
+
+
+def _shingles(text: str, n: int = 5) -> set[str]:
+    t = " ".join(text.lower().split())
+    return {t[i : i + n] for i in range(max(1, len(t) - n + 1))} if t else set()
+
+
+def shingle_f1(predicted: str, gold: str) -> float:
+    """Character 5-gram shingle F1 of an extraction against a gold text (sets, lower-cased,
+    whitespace collapsed): the quality figure of the extraction tests and benchmarks."""
+    p, g = _shingles(predicted), _shingles(gold)
+    both = len(p & g)
+    if not both:
+        return 0.0
+    precision, recall = both / len(p), both / len(g)
+    return 2 * precision * recall / (precision + recall)

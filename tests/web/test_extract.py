@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +10,7 @@ import pytest
 
 from corpus.stages.base import REASON, StageContext
 from corpus.stages.extract import Params, extract_batch, run
+from corpus.text.extraction import shingle_f1
 
 ARTICLE = """<html><head><title>How to sort in Python</title>
 <meta property="article:published_time" content="2021-03-04T10:00:00Z"></head><body>
@@ -63,21 +63,6 @@ def test_timeout_removes_the_slow_page_and_the_next_one_still_extracts():
     assert rows[0][REASON] == "extract:timeout"
     assert rows[0]["text"] == slow
     assert rows[1][REASON] is None and "two ways to do it" in rows[1]["text"]
-
-
-def _shingles(text: str, n: int = 5) -> set[str]:
-    t = re.sub(r"\s+", " ", text.lower()).strip()
-    return {t[i : i + n] for i in range(max(1, len(t) - n + 1))} if t else set()
-
-
-def shingle_f1(predicted: str, gold: str) -> float:
-    """Character 5-gram shingle F1 (sets, lower-cased, whitespace collapsed)."""
-    p, g = _shingles(predicted), _shingles(gold)
-    both = len(p & g)
-    if not both:
-        return 0.0
-    precision, recall = both / len(p), both / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 @pytest.mark.slow  # every page of the article benchmark
