@@ -1,7 +1,7 @@
 """Docs/s of the ``score`` stage with a fastText classifier vs a plain single-process Python
 loop over the same model and vs datatrove's ``FastTextClassifierFilter`` on the same documents.
 
-    .venv/bin/python bench/score_fasttext.py [--docs 20000] [--model classifiers/web_quality]
+    .venv/bin/python bench/score_fasttext.py [--docs 100000] [--model classifiers/web_quality]
 
 Documents: the gold article bodies of ``../shared/data/extraction`` (real news and blog text),
 repeated with new ids to ``--docs`` and cut to the model's ``max_chars`` beforehand, so every
@@ -103,7 +103,7 @@ def inference(path: str, texts: list[str], n_bins: int, max_chars: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--docs", type=int, default=100000)
     ap.add_argument("--model", default=str(ROOT / "classifiers" / "web_quality"))
     args = ap.parse_args()
     import numpy as np

@@ -47,6 +47,15 @@ RESULT_SCHEMA = (
 split, write)."""
 READ_ROWS = 1000
 """Rows per batch read from a piece (as Spark's ``arrow.maxRecordsPerBatch``)."""
+TASKS_PER_CORE = 4
+"""Row-group pieces go to at most this many Spark tasks per core, each a run of consecutive
+pieces: a task costs tens of milliseconds, a cheap stage (a fastText score) about as much per
+1,000-row piece, and four tasks a core still even out pieces of unequal cost. Source units
+are one task each (they are sized as tasks). Output files are per piece either way."""
+
+
+def cores(spark: SparkSession) -> int:
+    return max(1, spark.sparkContext.defaultParallelism)
 
 
 @dataclass(frozen=True)
@@ -180,7 +189,8 @@ def run_chain(
     spark.conf.set(key, str(BATCH_BYTES))
     try:
         if work:
-            rows = spark.range(len(work), numPartitions=len(work)).mapInArrow(task, RESULT_SCHEMA).collect()
+            tasks = len(work) if source is not None else min(len(work), TASKS_PER_CORE * cores(spark))
+            rows = spark.range(len(work), numPartitions=tasks).mapInArrow(task, RESULT_SCHEMA).collect()
         else:
             rows = []
     finally:

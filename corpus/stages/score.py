@@ -117,43 +117,52 @@ def _models(ctx: StageContext, params: Params) -> list[tuple[str, str]]:
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
-    from pyspark.sql import functions as F
-
-    from corpus.engine.arrow_map import map_documents
+    from corpus.engine.arrow_map import document_stage
 
     models = _models(ctx, params)
-    df = ctx.input
-    if params.text_column not in df.columns:
+    if params.text_column not in ctx.input.columns:
         raise UserError(f"stage {ctx.name!r}: input has no column {params.text_column!r}")
-    cores = ctx.spark.sparkContext.defaultParallelism
-    if df.rdd.getNumPartitions() < cores:  # a one-shard input would score on one core
-        df = df.repartition(2 * cores, "id")
     spec = (tuple(models), params.text_column, params.embedding_column, params.threads)
     columns = [(f"score_{n}", "float") for n, _ in models]
-    rows = map_documents(df, score_batch, spec, columns, reason=True)
-    return StageOutput(
-        rows=rows, after_write=lambda kept: {"scores": _histograms(kept, [c for c, _ in columns], F)}
+    return document_stage(
+        ctx,
+        score_batch,
+        spec,
+        columns,
+        after_write=lambda kept: {"scores": _histograms(kept, [c for c, _ in columns])},
     )
 
 
-def _histograms(kept, columns: list[str], F) -> dict[str, Any]:
-    """Per score column: rows, mean, min, max and a 20-bin histogram over [min, max]."""
+def _histograms(kept, columns: list[str]) -> dict[str, Any]:
+    """Per score column: rows, mean, min, max and a 20-bin histogram over [min, max] (the last
+    bin closed). Read from the committed shards with pyarrow, the score columns only (two
+    passes: range, then counts), instead of Spark jobs that cost more than the scan."""
+    import pyarrow.parquet as pq
+
+    from corpus.engine import fs
+
+    files = sorted(kept.inputFiles())
+
+    def chunks(c: str):
+        for path in files:
+            with fs.open_binary(path) as f:
+                for batch in pq.ParquetFile(f).iter_batches(columns=[c], batch_size=1 << 20):
+                    x = batch.column(0).drop_null().to_numpy().astype(np.float64)
+                    if len(x):
+                        yield x
+
     out: dict[str, Any] = {}
     for c in columns:
-        s = kept.agg(
-            F.count(c).alias("n"), F.mean(c).alias("mean"), F.min(c).alias("lo"), F.max(c).alias("hi")
-        ).first()
-        if not s.n:
+        n, total, lo, hi = 0, 0.0, np.inf, -np.inf
+        for x in chunks(c):
+            n, total = n + len(x), total + float(x.sum())
+            lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
+        if not n:
             out[c] = {"rows": 0}
             continue
-        width = (s.hi - s.lo) / 20 or 1.0
-        cell = F.least(F.floor((F.col(c) - F.lit(s.lo)) / F.lit(width)), F.lit(19)).cast("int")
-        counts = dict(kept.where(F.col(c).isNotNull()).groupBy(cell.alias("b")).count().collect())
-        out[c] = {
-            "rows": s.n,
-            "mean": float(s.mean),
-            "min": float(s.lo),
-            "max": float(s.hi),
-            "histogram": [int(counts.get(i, 0)) for i in range(20)],
-        }
+        width = (hi - lo) / 20 or 1.0
+        counts = np.zeros(20, np.int64)
+        for x in chunks(c):
+            counts += np.bincount(np.minimum(np.floor((x - lo) / width), 19).astype(np.int64), minlength=20)
+        out[c] = {"rows": n, "mean": total / n, "min": lo, "max": hi, "histogram": counts.tolist()}
     return out

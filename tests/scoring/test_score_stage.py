@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from corpus.scoring import classifier
 from tests.scoring import helpers
@@ -76,3 +77,8 @@ def test_scores_by_path_and_by_artifact_role(spark, tmp_path):
     assert toy[is_math].mean() > 2.5 > toy[~is_math].mean()
     scores = json.loads((out / "score" / "_manifest.json").read_text())["metrics"]["scores"]
     assert scores["score_toy"]["rows"] == n and sum(scores["score_toy"]["histogram"]) == n
+    h = scores["score_toy"]
+    assert (h["min"], h["max"]) == (float(toy.min()), float(toy.max()))
+    assert h["mean"] == pytest.approx(float(toy.mean()))
+    edges = np.linspace(h["min"], h["max"], 21)
+    assert h["histogram"] == np.histogram(toy, bins=edges)[0].tolist()  # 20 bins, last one closed
