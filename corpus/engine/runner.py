@@ -171,6 +171,7 @@ def _prepare(
         artifacts_dir=tmp
         + ".artifacts",  # moved under tmp after the rows: the writer prunes non-shard entries
         cache_dir=fs.join(output, CACHE, spec.name),
+        planning=placeholder is not None,
     )
     fs.makedirs(ctx.artifacts_dir)
     fs.makedirs(ctx.cache_dir)

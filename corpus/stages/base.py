@@ -119,6 +119,10 @@ class StageContext:
     """Where this stage writes artifact files: inside its temporary folder, committed with it."""
     cache_dir: str = ""
     """``<output>/_cache/<stage>/``: paid or slow work kept across killed runs; never committed."""
+    planning: bool = False
+    """True while the runner plans a fused pass: ``inputs`` are empty stand-ins for rows not
+    written yet. A stage whose ``run`` must see its input's rows (thresholds over all of them)
+    raises :class:`RowsNeeded` and runs once its input is committed."""
 
     @property
     def input(self) -> DataFrame:
@@ -160,6 +164,10 @@ def artifact_folder(path: str, manifest: dict[str, Any] | None) -> str:
 def roles_of(module: Any) -> dict[str, Role]:
     """A stage module's declared roles (``INPUTS``), or the default list-form role."""
     return getattr(module, "INPUTS", DEFAULT_INPUTS)
+
+
+class RowsNeeded(Exception):
+    """Raised by a stage's ``run`` when :attr:`StageContext.planning`: it cannot join a fused pass."""
 
 
 @dataclass

@@ -12,7 +12,10 @@ the group's scores are cut at token-weighted ``percentiles`` (default 25 and 75:
 buckets), so ``bucket`` 0 / 1 / 2 = ``quality_level`` low / medium / high, each language
 judged against its own files (scores of different models are not comparable). Thresholds
 are exact: tokens are summed per (group, rounded score) in Spark and only those pairs are
-collected (at most 10,001 per group). Tokens per file: ``n_tokens`` when present, else
+collected (at most 10,001 per group). Two passes: the first scores every file for those
+sums, the second scores it again (a pure function of the row, cheap next to a shuffle of the
+texts) and buckets it piece by piece (:mod:`corpus.engine.pieces`); a code_tier after a
+per-document stage runs once that stage is committed (it needs all of its rows). Tokens per file: ``n_tokens`` when present, else
 ``length(text) / chars_per_token``, at least 1.
 
 Frozen thresholds: ``thresholds_from`` (an earlier code_tier stage folder, or any folder with
@@ -34,7 +37,7 @@ from pydantic import Field, field_validator
 
 from corpus.code import tier
 from corpus.errors import UserError
-from corpus.stages.base import REASON, Outside, Role, StageContext, StageOutput, StageParams
+from corpus.stages.base import Outside, Role, RowsNeeded, StageContext, StageOutput, StageParams
 from corpus.stages.bucket import FILE, frozen_thresholds
 
 INPUTS = {
@@ -124,11 +127,65 @@ def thresholds(pairs: list[tuple[str, float, float]], percentiles: list[float]) 
     return out
 
 
+def tier_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
+    """Scores each row with its group's model and puts it in the bucket its group's thresholds
+    give (``bucket`` = how many thresholds the rounded score exceeds, as
+    :func:`corpus.scoring.buckets.assign`)."""
+    import numpy as np
+
+    from corpus.engine.arrow_map import with_columns
+
+    folder, groups, text_column, lang_column, cuts, columns = spec
+    scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
+    models = scored.column(MODEL_COLUMN).to_pylist()
+    scores = scored.column("_score").to_numpy()
+    cut = dict(cuts)
+    buckets = np.array(
+        [int(np.sum(s > np.asarray(cut[m], dtype=np.float64))) for m, s in zip(models, scores, strict=True)],
+        dtype=np.int32,
+    )
+    score_column, bucket_column, level_column = columns
+    return with_columns(
+        batch,
+        {
+            MODEL_COLUMN: scored.column(MODEL_COLUMN),
+            score_column: scored.column("_score"),
+            bucket_column: pa.array(buckets, pa.int32()),
+            level_column: pa.array([tier.LEVELS[b] for b in buckets.tolist()], pa.string()),
+        },
+        [None] * batch.num_rows,
+    )
+
+
+def pairs_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
+    """``(code_model, score, tokens)`` per row: what the thresholds are computed from."""
+    import numpy as np
+
+    folder, groups, text_column, lang_column, token_column, chars_per_token = spec
+    scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
+    if token_column in batch.schema.names:
+        tokens = np.asarray(batch.column(token_column).to_pylist(), dtype=np.float64)
+        tokens = np.nan_to_num(tokens, nan=0.0)
+    else:
+        lengths = [len(t) if t is not None else 0 for t in batch.column(text_column).to_pylist()]
+        tokens = np.ceil(np.asarray(lengths, dtype=np.float64) / chars_per_token)
+    return pa.RecordBatch.from_pydict(
+        {
+            MODEL_COLUMN: scored.column(MODEL_COLUMN),
+            "score": scored.column("_score"),
+            "tokens": pa.array(np.maximum(tokens, 1.0), pa.float64()),  # >= 1 per file
+        }
+    )
+
+
 def run(ctx: StageContext, params: Params) -> StageOutput:
     from pyspark.sql import functions as F
+    from pyspark.sql.types import _parse_datatype_string
 
-    from corpus.engine.arrow_map import map_documents
+    from corpus.engine.arrow_map import document_stage, map_batches
 
+    if ctx.planning:
+        raise RowsNeeded("code_tier's thresholds need every row of its input")
     df = ctx.input
     for c in (params.text_column, params.lang_column):
         if c not in df.columns:
@@ -140,19 +197,18 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
             f"stage {ctx.name!r}: {folder} holds no '{tier.OTHER}' model (classifiers/code_quality's shape)"
         )
     frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
-    cores = ctx.spark.sparkContext.defaultParallelism
-    if df.rdd.getNumPartitions() < cores:
-        df = df.repartition(2 * cores, "id")
-    spec = (folder, tuple(groups), params.text_column, params.lang_column)
-    scored = map_documents(df, tier_score_batch, spec, [(MODEL_COLUMN, "string"), ("_score", "double")])
-    scored = scored.localCheckpoint(eager=True)  # scoring is the expensive part: once
 
-    if params.token_column in df.columns:
-        tokens = F.col(params.token_column).cast("double")
-    else:
-        tokens = F.ceil(F.coalesce(F.length(params.text_column), F.lit(0)) / F.lit(params.chars_per_token))
-    scored = scored.withColumn("_tokens", F.greatest(tokens.cast("double"), F.lit(1.0)))  # >= 1 per file
-    present = [r[0] for r in scored.select(MODEL_COLUMN).distinct().collect()]
+    # pass 1: (group, score, tokens) of every row, summed per (group, rounded score) in Spark
+    spec = (folder, tuple(groups), params.text_column, params.lang_column)
+    pairs_spec = (*spec, params.token_column, params.chars_per_token)
+    schema = _parse_datatype_string(f"{MODEL_COLUMN} string, score double, tokens double")
+    pairs = (
+        map_batches(df, pairs_batch, pairs_spec, schema)
+        .groupBy(MODEL_COLUMN, "score")
+        .agg(F.sum("tokens").alias("w"), F.count("*").alias("n"))
+        .collect()
+    )
+    present = sorted({r[0] for r in pairs})
     if frozen is not None:
         per_group = frozen["groups"]
         missing = sorted(set(present) - set(per_group))
@@ -160,31 +216,18 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
             raise UserError(f"stage {ctx.name!r}: frozen thresholds have no language group {missing}")
         percentiles = frozen["percentiles"]
     else:
-        pairs = scored.groupBy(MODEL_COLUMN, "_score").agg(F.sum("_tokens").alias("w")).collect()
         per_group = thresholds([(r[0], r[1], float(r[2] or 0)) for r in pairs], params.percentiles)
         percentiles = params.percentiles
 
-    bucket = F.lit(None).cast("int")
-    for g in present:
-        above = sum(
-            (F.when(F.col("_score") > F.lit(float(x)), 1).otherwise(0) for x in per_group[g]["thresholds"]),
-            F.lit(0),
-        )
-        bucket = F.when(F.col(MODEL_COLUMN) == g, above).otherwise(bucket)
-    names = F.array(*[F.lit(n) for n in tier.LEVELS])
-    out = (
-        scored.withColumn(params.bucket_column, bucket.cast("int"))
-        .withColumn(params.level_column, F.element_at(names, F.col(params.bucket_column) + 1))
-        .withColumnRenamed("_score", params.score_column)
-    )
-    counts = (
-        out.groupBy(MODEL_COLUMN, params.level_column)
-        .agg(F.count("*").alias("n"), F.sum("_tokens").alias("t"))
-        .collect()
-    )
     per_level: dict[str, dict[str, Any]] = {}
-    for r in sorted(counts, key=lambda r: (r[0], tier.LEVELS.index(r[1]))):
-        per_level.setdefault(r[0], {})[r[1]] = {"rows": r["n"], "tokens": int(r["t"] or 0)}
+    counted: dict[tuple[str, str], list[int]] = {}
+    for g, score, w, n in pairs:
+        level = tier.LEVELS[sum(score > x for x in per_group[g]["thresholds"])]
+        c = counted.setdefault((g, level), [0, 0.0])
+        c[0], c[1] = c[0] + n, c[1] + (w or 0.0)
+    for g, level in sorted(counted, key=lambda k: (k[0], tier.LEVELS.index(k[1]))):
+        n, w = counted[(g, level)]
+        per_level.setdefault(g, {})[level] = {"rows": n, "tokens": int(w)}
     doc = {
         "percentiles": percentiles,
         "groups": per_group,
@@ -195,6 +238,10 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     Path(ctx.artifacts_dir).mkdir(parents=True, exist_ok=True)
     (Path(ctx.artifacts_dir) / FILE).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     metrics = {"frozen": frozen is not None, "thresholds": per_group, "tiers": per_level}
-    return StageOutput(
-        rows=out.drop("_tokens").withColumn(REASON, F.lit(None).cast("string")), metrics=metrics
-    )
+
+    # pass 2: score again and bucket, piece by piece (scoring is a pure function of the row)
+    cuts = tuple((g, tuple(per_group[g]["thresholds"])) for g in present)
+    columns = (params.score_column, params.bucket_column, params.level_column)
+    added = [(MODEL_COLUMN, "string"), (params.score_column, "double")]
+    added += [(params.bucket_column, "int"), (params.level_column, "string")]
+    return document_stage(ctx, tier_batch, (*spec, cuts, columns), added, metrics=metrics)

@@ -102,6 +102,8 @@ def test_heldout_files_labelled_low_land_in_low_more_often_than_in_high(spark, t
     for stage in ("tier", "frozen"):
         m = json.loads((out / stage / "_manifest.json").read_text())
         assert m["rows_kept"] == n and m["rows_removed"] == 0  # nothing lost
+        tiers = m["metrics"]["tiers"]  # per group and level, counted from the threshold pass
+        assert sum(c["rows"] for levels in tiers.values() for c in levels.values()) == n
     spec = json.loads((out / "tier" / "artifacts" / "thresholds.json").read_text())
     assert spec["levels"] == ["low", "medium", "high"] and set(spec["groups"]) == groups
     assert all(len(g["thresholds"]) == 2 for g in spec["groups"].values())
@@ -110,6 +112,10 @@ def test_heldout_files_labelled_low_land_in_low_more_often_than_in_high(spark, t
     label = dict(zip(docs["id"], docs["label"], strict=True))
     assert {r[4] for r in got} == {"low", "medium", "high"}
     assert all(tier.LEVELS[r[3]] == r[4] for r in got)
+    tiers = json.loads((out / "tier" / "_manifest.json").read_text())["metrics"]["tiers"]
+    for g, levels in tiers.items():  # the manifest's counts are the rows' levels
+        for level, c in levels.items():
+            assert c["rows"] == sum(1 for r in got if r[1] == g and r[4] == level), (g, level)
     for g in sorted(groups):  # per language group, real files the labels mark low
         lows = [r[4] for r in got if r[1] == g and label[r[0]] == 0]
         if len(lows) >= 10:  # a Debian tree of another version may lack most held-out files
