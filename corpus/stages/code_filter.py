@@ -223,21 +223,18 @@ def code_filter_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
-    from pyspark.sql import functions as F
-
     from corpus.engine.arrow_map import document_stage
 
     def after_write(kept) -> dict:
-        touched = kept.where(F.col("redacted").isNotNull())
-        per_kind = (
-            touched.select(F.explode(F.from_json("redacted", "map<string,int>")))
-            .groupBy("key")
-            .agg(F.sum("value").alias("n"))
-            .collect()
-        )
-        return {
-            "redacted": {r["key"]: int(r["n"]) for r in sorted(per_kind)},
-            "files_redacted": touched.count(),
-        }
+        from corpus.engine.scan import scan
+
+        per_kind: dict[str, int] = {}
+        touched = 0
+        for batch in scan(kept, ["redacted"]):
+            for counts in batch.column(0).drop_null().to_pylist():
+                touched += 1
+                for kind, n in json.loads(counts).items():
+                    per_kind[kind] = per_kind.get(kind, 0) + int(n)
+        return {"redacted": dict(sorted(per_kind.items())), "files_redacted": touched}
 
     return document_stage(ctx, code_filter_batch, params, [("redacted", "string")], after_write=after_write)

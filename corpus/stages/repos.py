@@ -288,17 +288,16 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     units = [json.dumps(t) for t in pack(plan_units(roots, params), params.files_per_task)]
 
     def after_write(kept) -> dict[str, Any]:
-        from pyspark.sql import functions as F
+        from corpus.engine.scan import table
 
-        per = (
-            kept.groupBy("repo", "lang")
-            .agg(F.count("*").alias("files"), F.sum("size").alias("bytes"))
-            .collect()
-        )
+        rows = table(kept, ["repo", "lang", "size"])
+        if not rows.num_rows:
+            return {"files_per_language": {}, "bytes": 0}
+        per = rows.group_by(["repo", "lang"]).aggregate([("size", "count"), ("size", "sum")])
         langs: dict[str, dict[str, int]] = {}
-        for r in per:
-            langs.setdefault(r["repo"], {})[r["lang"]] = r["files"]
-        return {"files_per_language": langs, "bytes": int(sum(r["bytes"] or 0 for r in per))}
+        for r in sorted(per.to_pylist(), key=lambda r: (r["repo"], r["lang"] or "")):
+            langs.setdefault(r["repo"], {})[r["lang"]] = r["size_count"]
+        return {"files_per_language": langs, "bytes": int(sum(r["size_sum"] or 0 for r in per.to_pylist()))}
 
     metrics = {"repos": [_name(r) for r in roots], "tasks": len(units)}
     return source_stage(

@@ -137,19 +137,13 @@ def _histograms(kept, columns: list[str]) -> dict[str, Any]:
     """Per score column: rows, mean, min, max and a 20-bin histogram over [min, max] (the last
     bin closed). Read from the committed shards with pyarrow, the score columns only (two
     passes: range, then counts), instead of Spark jobs that cost more than the scan."""
-    import pyarrow.parquet as pq
-
-    from corpus.engine import fs
-
-    files = sorted(kept.inputFiles())
+    from corpus.engine.scan import scan
 
     def chunks(c: str):
-        for path in files:
-            with fs.open_binary(path) as f:
-                for batch in pq.ParquetFile(f).iter_batches(columns=[c], batch_size=1 << 20):
-                    x = batch.column(0).drop_null().to_numpy().astype(np.float64)
-                    if len(x):
-                        yield x
+        for batch in scan(kept, [c]):
+            x = batch.column(0).drop_null().to_numpy().astype(np.float64)
+            if len(x):
+                yield x
 
     out: dict[str, Any] = {}
     for c in columns:

@@ -49,6 +49,39 @@ position)."""
 PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "secret": "<SECRET>"}
 
 
+def _table(marks: dict[bytes, bytes], rest: bytes) -> bytes:
+    """A ``bytes.translate`` table: each byte of a key maps to its value, the others to ``rest``."""
+    table = bytearray(rest * 256)
+    for chars, to in marks.items():
+        for c in chars:
+            table[c] = to[0]
+    return bytes(table)
+
+
+_ASCII_WORD = bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_")
+_HIGH = bytes(range(0x80, 0x100))  # any byte of a non-ASCII character: may be \w or \d
+_EMAIL_BYTES = _table({_ASCII_WORD + b".+-" + _HIGH: b"w", b"@": b"@"}, b" ")
+_IPV4_BYTES = _table({b"0123456789" + _HIGH: b"0", b".": b"."}, b" ")
+
+
+def _may_have_email(data: bytes) -> bool:
+    """False when :data:`EMAIL` cannot match the UTF-8 ``data``: every match has a local-part
+    character right before "@" and a domain character right after (Python decorators and
+    ``@`` operators have neither)."""
+    return b"w@w" in data.translate(_EMAIL_BYTES)
+
+
+def _may_have_ipv4(data: bytes) -> bool:
+    r"""False when :data:`IPV4` cannot match: every match is four runs of 1-3 digits joined by
+    dots, so once digits become "0" and every run of them is folded into one "0", the text
+    holds "0.0.0.0". A non-ASCII byte counts as a digit (``\d`` matches other scripts'
+    digits, which are several bytes each)."""
+    folded = data.translate(_IPV4_BYTES)
+    while b"00" in folded:
+        folded = folded.replace(b"00", b"0")
+    return b"0.0.0.0" in folded
+
+
 _NUMBERING = re.compile(
     r"(?i)(sections?|sect\.|§|chapter|clause|rfc\s*\d+,?|version|ver\.|release)\s*[\"'(]?\s*$"
 )
@@ -87,7 +120,11 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
     if any(marker in text for marker in SECRET_MARKERS):
         text = sub("secret", SECRETS, text)
-    if "@" in text:
+    data = text.encode("utf-8", "surrogatepass")  # the prefilters: same result, ~10x cheaper
+    if "@" in text and _may_have_email(data):
         text = sub("email", EMAIL, text)
-    text = sub("ip_address", IPV4, text, keep=lambda m: not _public_ip(m.group(0)) or _is_numbering(m))
+        data = text.encode("utf-8", "surrogatepass")
+    if _may_have_ipv4(data):
+        keep = lambda m: not _public_ip(m.group(0)) or _is_numbering(m)  # noqa: E731
+        text = sub("ip_address", IPV4, text, keep=keep)
     return text, counts

@@ -171,11 +171,11 @@ def test_every_secret_format_carries_a_marker():
 
 
 def test_encoded_runs_equal_the_regex_on_real_and_planted_text():
-    """The prefiltered scan gives exactly ``ENCODED.finditer``'s matches: on every 7th file of the
+    """The prefiltered scan gives exactly ``ENCODED.finditer``'s matches: on every 21st file of the
     standard library (real code, data tables, test vectors) and on planted blobs of each kind,
     including hex lists separated by non-ASCII whitespace and runs just under the minimum."""
     std = Path(sysconfig.get_paths()["stdlib"])
-    texts = [p.read_text("utf-8", "replace") for p in sorted(std.rglob("*.py"))[::7]]
+    texts = [p.read_text("utf-8", "replace") for p in sorted(std.rglob("*.py"))[::21]]
     b64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk="
     planted = [
         "",
@@ -184,8 +184,8 @@ def test_encoded_runs_equal_the_regex_on_real_and_planted_text():
         "t = {" + ", ".join(f"0x{i:02x}" for i in range(40)) + "}\n",
         "t = [" + "\u00a0".join(f"{i:02X}" for i in range(40)) + "]\n",  # NBSP is \s
         "\u3000".join(f"{i:02x}" for i in range(33)),  # ideographic space is \s
-        "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4e00, 0x4e08)) + "'\n",
-        "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4e00, 0x4e07)) + "'\n",  # 7 escapes
+        "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4E00, 0x4E08)) + "'\n",
+        "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4E00, 0x4E07)) + "'\n",  # 7 escapes
         "é" * 100 + b64 + "\ud800",
     ]
     hits = 0
@@ -194,3 +194,80 @@ def test_encoded_runs_equal_the_regex_on_real_and_planted_text():
         assert cf.encoded_runs(text) == want
         hits += bool(want)
     assert hits >= 10  # the comparison saw matches, not only texts without any
+
+
+def test_manifest_counts_redactions_over_the_kept_files(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    from corpus.engine.runner import run_stage_for_test
+
+    secret = "AKIA" + "ABCDEFGHIJKLMNOP"
+    texts = [
+        f"# bob@corp-mail.com\nKEY = '{secret}'\n",
+        "# carol@corp-mail.com and dave@corp-mail.com\nHOST = '93.184.216.34'\n",
+        "# nothing to hide\nx = 1\n",
+    ]
+    ids = [f"f{i}" for i in range(len(texts))]
+    pq.write_table(
+        pa.table({"id": ids, "text": texts, "lang": ["Python"] * 3, "source": ["code"] * 3}),
+        tmp_path / "in.parquet",
+    )
+    out = str(tmp_path / "out")
+    columns = {"source": "source", "lang": "lang", "id": "id", "url": None}
+    run_stage_for_test(
+        spark, "dataset", {"paths": [str(tmp_path / "in.parquet")], "columns": columns}, out, name="docs"
+    )
+    m = run_stage_for_test(
+        spark,
+        "code_filter",
+        {"rules": {"min_comment_ratio": 0.0}},
+        out,
+        inputs={"input": str(tmp_path / "out" / "docs")},
+        name="cf",
+    )
+    assert m["rows_kept"] == 3
+    assert m["metrics"] == {"redacted": {"email": 3, "ip_address": 1, "secret": 1}, "files_redacted": 2}
+
+
+def _redact_unfiltered(text: str):
+    """:func:`pii.redact` without its prefilters: every pattern applied to every text."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+
+    def sub(kind, pattern, s, keep=lambda m: False):
+        def repl(m):
+            if keep(m):
+                return m.group(0)
+            counts[kind] += 1
+            return pii.PLACEHOLDERS[kind]
+
+        return pattern.sub(repl, s)
+
+    text = sub("secret", pii.SECRETS, text)
+    text = sub("email", pii.EMAIL, text)
+    keep = lambda m: not pii._public_ip(m.group(0)) or pii._is_numbering(m)  # noqa: E731
+    return sub("ip_address", pii.IPV4, text, keep=keep), counts
+
+
+def test_redact_prefilters_change_nothing():
+    """The byte prefilters skip the e-mail and IPv4 regexes only where they cannot match: the
+    same output and counts as applying every pattern, on every 21st standard-library file and
+    on planted addresses (non-ASCII digits and local parts, decorators, versions, long runs)."""
+    std = Path(sysconfig.get_paths()["stdlib"])
+    texts = [p.read_text("utf-8", "replace") for p in sorted(std.rglob("*.py"))[::21]]
+    texts += [
+        "@property\ndef x(self): return 1\n",
+        "mail jörg.müller@exämple.de or ops+alerts@corp-mail.com\n",
+        "server 93.184.216.34, private 10.0.0.7, version 1.2.3.4, long 12345.6.7.8\n",
+        "arabic-indic ٩٣.١٨٤.٢١٦.٣٤ and 9.9.9.9\n",
+        "1" * 5000 + ".2.3.4 and 8.8.8.8" + "\ud800",
+        "a@b.co",
+        "",
+    ]
+    changed = 0
+    for text in texts:
+        got = pii.redact(text)
+        assert got == _redact_unfiltered(text)
+        changed += got[0] != text
+    assert changed >= 5  # the comparison saw redactions, not only clean texts
