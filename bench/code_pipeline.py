@@ -16,7 +16,8 @@ the 1 MB size cap + 1 byte, as both sides read them).
 * loop: one process, ``os.walk`` of the same repositories (sorted, ``.git`` skipped, no
   symlinks), then per file what the stages do per file — go-enry classification
   (:func:`corpus.code.files.classify`), code_filter's rules and PII redaction, the language
-  group's fastText score — then per-group token-weighted thresholds and tiers; no writes.
+  group's fastText score (files batched per group, 1,000 a call, as the stage batches them)
+  — then per-group token-weighted thresholds and tiers; no writes.
 
 NeMo Curator and datatrove do not apply here: neither ships per-language code tiers, and
 NeMo Curator's code filters need its GPU/dask stack, which does not install offline on CPU.
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEBIAN = ["/usr/share/gocode/src/golang.org/x", "/usr/share/cargo/registry", "/usr/share/nodejs"]
 MODELS = str(ROOT / "classifiers" / "code_quality")
+SCORE_BATCH = 1000
 
 
 def load() -> str:
@@ -64,6 +66,13 @@ def loop(repos: list[str], max_bytes: int) -> tuple[int, int, int]:
     rules = code_filter.Params()
     n = nbytes = 0
     kept: dict[str, list[tuple[float, float]]] = {}
+    waiting: dict[str, list[str]] = {}
+
+    def score(g: str) -> None:  # one batch of the group's files through its model
+        texts = waiting.pop(g, [])
+        for text, s in zip(texts, tier.round_scores(classifier.score(f"{MODELS}/{g}", texts)), strict=True):
+            kept.setdefault(g, []).append((float(s), max(np.ceil(len(text) / 4.0), 1.0)))
+
     for root in repos:
         for folder, dirs, names in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d != ".git")
@@ -84,8 +93,11 @@ def loop(repos: list[str], max_bytes: int) -> tuple[int, int, int]:
                     continue
                 text, _ = pii.redact(text)
                 g = code_tier.model_of(lang, groups)
-                score = float(tier.round_scores(classifier.score(f"{MODELS}/{g}", [text]))[0])
-                kept.setdefault(g, []).append((score, max(np.ceil(len(text) / 4.0), 1.0)))
+                waiting.setdefault(g, []).append(text)
+                if len(waiting[g]) == SCORE_BATCH:
+                    score(g)
+    for g in list(waiting):
+        score(g)
     levels = []
     for pairs in kept.values():
         s, w = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])

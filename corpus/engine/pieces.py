@@ -21,7 +21,7 @@ the order of the final ``part-NNNNN`` names.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,7 @@ from corpus.engine.manifest import REASON_GROUP, REMOVED
 from corpus.stages.base import REASON
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 RESULT_SCHEMA = (
     "stage int, partition int, part string, file string, reason string, rows long, "
@@ -48,14 +48,18 @@ split, write)."""
 READ_ROWS = 1000
 """Rows per batch read from a piece (as Spark's ``arrow.maxRecordsPerBatch``)."""
 TASKS_PER_CORE = 4
-"""Row-group pieces go to at most this many Spark tasks per core, each a run of consecutive
-pieces: a task costs tens of milliseconds, a cheap stage (a fastText score) about as much per
-1,000-row piece, and four tasks a core still even out pieces of unequal cost. Source units
-are one task each (they are sized as tasks). Output files are per piece either way."""
+"""Pieces (row groups, source units) go to at most this many Spark tasks per core, each a run
+of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, a cheap stage
+(a fastText score) about as much per 1,000-row piece, and four tasks a core still even out
+pieces of unequal cost. Output files are per piece either way."""
 
 
-def cores(spark: SparkSession) -> int:
-    return max(1, spark.sparkContext.defaultParallelism)
+def _tasks(spark: SparkSession, work: list[str]) -> DataFrame:
+    """``(id, unit)`` rows of ``work`` in at most :data:`TASKS_PER_CORE` tasks a core, each a
+    run of consecutive pieces (the pieces travel as data, not in every task's closure)."""
+    tasks = min(len(work), TASKS_PER_CORE * max(1, spark.sparkContext.defaultParallelism))
+    rdd = spark.sparkContext.parallelize(list(enumerate(work)), tasks)
+    return spark.createDataFrame(rdd, "id long, unit string")
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,9 @@ def run_chain(
     With ``source`` (a source stage; ``files`` unused) the pieces are its work units, read by
     its reader; the first step is the source stage itself, and the reader's CPU seconds are its
     per-document work."""
-    work: list[Any] = list(source.units) if source is not None else pieces(files)
+    import json
+
+    work = list(source.units) if source is not None else [json.dumps(p) for p in pieces(files)]
     targets = [arrow_schema(s.document.schema) for s in steps]
     kept_schemas = [pa.schema([f for f in t if f.name != REASON]) for t in targets]
     removed_schemas = [
@@ -169,11 +175,11 @@ def run_chain(
             write_cpu[k] += timings.cpu_seconds() - t
 
         for batch in batches:
-            for p in batch.column("id").to_pylist():
+            for p, unit in zip(batch.column("id").to_pylist(), batch.column("unit").to_pylist(), strict=True):
                 if source is not None:
-                    level(0, p, f"data-{p:06d}", source.read(work[p], source.params))
+                    level(0, p, f"data-{p:06d}", source.read(unit, source.params))
                     continue
-                path, group = work[p]
+                path, group = json.loads(unit)
                 with fs.open_binary(path) as f:
                     reader = pq.ParquetFile(f).iter_batches(batch_size=READ_ROWS, row_groups=[group])
                     level(0, p, f"data-{p:06d}", reader)
@@ -189,8 +195,7 @@ def run_chain(
     spark.conf.set(key, str(BATCH_BYTES))
     try:
         if work:
-            tasks = len(work) if source is not None else min(len(work), TASKS_PER_CORE * cores(spark))
-            rows = spark.range(len(work), numPartitions=tasks).mapInArrow(task, RESULT_SCHEMA).collect()
+            rows = _tasks(spark, work).mapInArrow(task, RESULT_SCHEMA).collect()
         else:
             rows = []
     finally:
@@ -218,3 +223,39 @@ def _result_arrow() -> pa.Schema:
             ("cpu_s", pa.float64()),
         ]
     )
+
+
+def map_collect(
+    spark: SparkSession,
+    files: list[str],
+    fn: Callable[[pa.RecordBatch, Any], pa.RecordBatch],
+    params: Any,
+    schema: str,
+) -> list[dict[str, Any]]:
+    """``fn(batch, params)`` over every row group of ``files`` (read with pyarrow, as the
+    pieces pass reads them), its output rows returned to the driver: for stage-wide sums a
+    stage needs before its pass (per-task partial sums; no Spark SQL plan, no shuffle)."""
+    import json
+
+    work = [json.dumps(p) for p in pieces(files)]
+    if not work:
+        return []
+
+    acc = timings.document_accumulator()
+
+    def task(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        spent = 0.0
+        for batch in batches:
+            for unit in batch.column("unit").to_pylist():
+                path, group = json.loads(unit)
+                with fs.open_binary(path) as f:
+                    for part in pq.ParquetFile(f).iter_batches(batch_size=READ_ROWS, row_groups=[group]):
+                        if part.num_rows:
+                            start = timings.cpu_seconds()
+                            out = fn(part, params)
+                            spent += timings.cpu_seconds() - start
+                            yield out
+        if acc is not None:
+            acc.add(spent)
+
+    return [r.asDict() for r in _tasks(spark, work).mapInArrow(task, schema).collect()]

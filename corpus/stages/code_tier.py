@@ -11,8 +11,8 @@ Tiers are the bucket mechanism of :mod:`corpus.scoring.buckets` applied per lang
 the group's scores are cut at token-weighted ``percentiles`` (default 25 and 75: three
 buckets), so ``bucket`` 0 / 1 / 2 = ``quality_level`` low / medium / high, each language
 judged against its own files (scores of different models are not comparable). Thresholds
-are exact: tokens are summed per (group, rounded score) in Spark and only those pairs are
-collected (at most 10,001 per group). Two passes: the first scores every file for those
+are exact: tokens are summed per (group, rounded score) in the tasks and only those sums are
+collected (at most 10,001 per group and task). Two passes: the first scores every file for those
 sums, the second scores it again (a pure function of the row, cheap next to a shuffle of the
 texts) and buckets it piece by piece (:mod:`corpus.engine.pieces`); a code_tier after a
 per-document stage runs once that stage is committed (it needs all of its rows). Tokens per file: ``n_tokens`` when present, else
@@ -158,31 +158,37 @@ def tier_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
 
 
 def pairs_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
-    """``(code_model, score, tokens)`` per row: what the thresholds are computed from."""
+    """``(code_model, score, tokens, files)`` summed per (group, rounded score) over the batch:
+    what the thresholds are computed from (tokens per file at least 1)."""
     import numpy as np
 
     folder, groups, text_column, lang_column, token_column, chars_per_token = spec
     scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
     if token_column in batch.schema.names:
-        tokens = np.asarray(batch.column(token_column).to_pylist(), dtype=np.float64)
-        tokens = np.nan_to_num(tokens, nan=0.0)
+        tokens = np.nan_to_num(np.asarray(batch.column(token_column).to_pylist(), dtype=np.float64), nan=0.0)
     else:
         lengths = [len(t) if t is not None else 0 for t in batch.column(text_column).to_pylist()]
         tokens = np.ceil(np.asarray(lengths, dtype=np.float64) / chars_per_token)
+    sums: dict[tuple[str, float], list[float]] = {}
+    keys = zip(scored.column(MODEL_COLUMN).to_pylist(), scored.column("_score").to_pylist(), strict=True)
+    for key, t in zip(keys, np.maximum(tokens, 1.0).tolist(), strict=True):
+        c = sums.setdefault(key, [0.0, 0])
+        c[0], c[1] = c[0] + t, c[1] + 1
+    keys = list(sums)
     return pa.RecordBatch.from_pydict(
         {
-            MODEL_COLUMN: scored.column(MODEL_COLUMN),
-            "score": scored.column("_score"),
-            "tokens": pa.array(np.maximum(tokens, 1.0), pa.float64()),  # >= 1 per file
+            MODEL_COLUMN: pa.array([k[0] for k in keys], pa.string()),
+            "score": pa.array([k[1] for k in keys], pa.float64()),
+            "tokens": pa.array([sums[k][0] for k in keys], pa.float64()),
+            "files": pa.array([sums[k][1] for k in keys], pa.int64()),
         }
     )
 
 
 def run(ctx: StageContext, params: Params) -> StageOutput:
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import _parse_datatype_string
-
-    from corpus.engine.arrow_map import document_stage, map_batches
+    from corpus.engine.arrow_map import document_stage
+    from corpus.engine.pieces import map_collect
+    from corpus.engine.shard_map import shard_files
 
     if ctx.planning:
         raise RowsNeeded("code_tier's thresholds need every row of its input")
@@ -198,16 +204,23 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         )
     frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
 
-    # pass 1: (group, score, tokens) of every row, summed per (group, rounded score) in Spark
+    # pass 1: (group, score, tokens) of every row, summed per (group, rounded score) in the
+    # tasks, then on the driver
     spec = (folder, tuple(groups), params.text_column, params.lang_column)
     pairs_spec = (*spec, params.token_column, params.chars_per_token)
-    schema = _parse_datatype_string(f"{MODEL_COLUMN} string, score double, tokens double")
-    pairs = (
-        map_batches(df, pairs_batch, pairs_spec, schema)
-        .groupBy(MODEL_COLUMN, "score")
-        .agg(F.sum("tokens").alias("w"), F.count("*").alias("n"))
-        .collect()
+    files = shard_files(ctx.input_paths["input"], ctx.input_manifests["input"])
+    partial = map_collect(
+        ctx.spark,
+        files,
+        pairs_batch,
+        pairs_spec,
+        f"{MODEL_COLUMN} string, score double, tokens double, files long",
     )
+    sums: dict[tuple[str, float], list[float]] = {}
+    for r in partial:
+        c = sums.setdefault((r[MODEL_COLUMN], r["score"]), [0.0, 0])
+        c[0], c[1] = c[0] + r["tokens"], c[1] + r["files"]
+    pairs = [(g, score, w, n) for (g, score), (w, n) in sorted(sums.items())]
     present = sorted({r[0] for r in pairs})
     if frozen is not None:
         per_group = frozen["groups"]
