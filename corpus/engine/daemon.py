@@ -3,8 +3,9 @@
 Spark starts ``python -m <spark.python.daemon.module>`` once per executor and forks every
 Python worker from it (``spark.python.use.daemon``, the default on Linux), so what the daemon
 imports first, every worker has without importing it again: trafilatura and lxml (about a
-second), fastText, datatrove's filters. :func:`modules_for` lists them for a pipeline's stage
-kinds; :func:`corpus.engine.spark.get_spark` passes them in ``CORPUS_PRELOAD``.
+second), fastText, datatrove's filters, and the word tokenizers of the large web languages
+(a module's ``warm()`` runs after its import). :func:`modules_for` lists them for a pipeline's
+stage kinds; :func:`corpus.engine.spark.get_spark` passes them in ``CORPUS_PRELOAD``.
 
 Only libraries that are safe to fork after import are listed (no torch, faiss or other
 thread pools); an import that fails here is left to the worker, which reports it as usual.
@@ -21,7 +22,7 @@ HEAVY: dict[str, tuple[str, ...]] = {
     "warc": ("warcio", "corpus.warc.records"),
     "extract": ("trafilatura", "corpus.text.extraction"),
     "langid": ("fasttext", "corpus.text.langid_model"),
-    "heuristics": ("corpus.text.quality_filters", "corpus.text.lang_rules"),
+    "heuristics": ("corpus.text.quality_filters", "corpus.text.lang_rules", "corpus.text.word_tokenizers"),
 }
 """Stage kind -> modules its batch functions import (besides the stage module itself)."""
 
@@ -38,11 +39,15 @@ def modules_for(kinds: list[str]) -> list[str]:
 
 
 def preload() -> list[str]:
-    """Import the modules named in ``CORPUS_PRELOAD`` (comma-separated); returns those imported."""
+    """Import the modules named in ``CORPUS_PRELOAD`` (comma-separated) and call the ``warm()``
+    of those that have one (e.g. :func:`corpus.text.word_tokenizers.warm`: models loaded at
+    first use); returns the modules imported."""
     done = []
     for name in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(name)
+            if callable(warm := getattr(module, "warm", None)):
+                warm()
         except Exception:  # the worker imports it again and reports the error with its task
             continue
         done.append(name)

@@ -177,28 +177,32 @@ def heuristics_batch(batch: pa.RecordBatch, params: Params) -> pa.RecordBatch:
     return with_columns(batch, {}, reasons)
 
 
-def run(ctx: StageContext, params: Params) -> StageOutput:
-    from pyspark.sql import functions as F
+def _rows_by_language(df, default: str) -> dict[str, int]:
+    """Rows per ``lang`` (null: ``default``) of a committed dataset, from its ``lang`` column
+    read with pyarrow (:mod:`corpus.engine.scan`: no Spark job)."""
+    import pyarrow.compute as pc
 
+    from corpus.engine.scan import scan
+
+    if "lang" not in df.columns:
+        return {default: sum(b.num_rows for b in scan(df, ["id"]))} if df.inputFiles() else {}
+    counts: dict[str, int] = {}
+    for batch in scan(df, ["lang"]):
+        for r in pc.value_counts(pc.fill_null(batch.column(0), default)).to_pylist():
+            counts[r["values"]] = counts.get(r["values"], 0) + r["counts"]
+    return counts
+
+
+def run(ctx: StageContext, params: Params) -> StageOutput:
     df = ctx.input
-    lang = (
-        F.coalesce(F.col("lang"), F.lit(params.default_lang))
-        if "lang" in df.columns
-        else F.lit(params.default_lang)
-    )
-    rows_in = {r[0]: r[1] for r in df.groupBy(lang.alias("l")).count().collect()}
+    rows_in = _rows_by_language(df, params.default_lang)
     langs = sorted(rows_in) or [params.default_lang]
     key = params.model_dump_json()
     metrics = {"rules": {lang: _chain(key, lang).describe() for lang in langs}}
 
     def after_write(kept) -> dict[str, Any]:
         """Warn about a language this stage removed almost entirely (its rules may not fit it)."""
-        k_lang = (
-            F.coalesce(F.col("lang"), F.lit(params.default_lang))
-            if "lang" in kept.columns
-            else F.lit(params.default_lang)
-        )
-        kept_by_lang = {r[0]: r[1] for r in kept.groupBy(k_lang.alias("l")).count().collect()}
+        kept_by_lang = _rows_by_language(kept, params.default_lang)
         return stage_warnings.add({}, stage_warnings.language_removal(ctx.name, rows_in, kept_by_lang))
 
     return document_stage(ctx, heuristics_batch, params, metrics=metrics, after_write=after_write)

@@ -97,3 +97,17 @@ def test_daemon_preloads_the_pipelines_heavy_modules(monkeypatch):
     ]
     monkeypatch.setenv(daemon.PRELOAD_ENV, "json,no_such_module_h7,corpus.stages.langid")
     assert daemon.preload() == ["json", "corpus.stages.langid"]
+
+
+def test_daemon_warms_the_tokenizers_before_forking(monkeypatch):
+    """A preloaded module's ``warm()`` runs: the word tokenizers of the languages it names are
+    loaded in the daemon, so forked workers inherit them."""
+    from corpus.engine import daemon
+    from corpus.text import word_tokenizers as wt
+
+    assert "corpus.text.word_tokenizers" in daemon.modules_for(["heuristics"])
+    monkeypatch.setattr(wt, "WARM_LANGUAGES", ("en", "de"))
+    wt.word_tokenizer.cache_clear()
+    monkeypatch.setenv(daemon.PRELOAD_ENV, "corpus.text.word_tokenizers")
+    assert daemon.preload() == ["corpus.text.word_tokenizers"]
+    assert wt.word_tokenizer.cache_info().currsize == 2  # en and de, loaded by warm()
