@@ -73,7 +73,7 @@ test-fast: setup
 
 # Side-by-side benchmarks (ours, the peer's, the ratio). train_full_lengths is opt-in
 # (make train-full-lengths); bench/gpu_train.sh is for a GPU machine.
-BENCHES := bench/web_vs_datatrove.py bench/heuristics_vs_datatrove.py bench/tokenize_vs_datatrove.py bench/bestfit_pack.py bench/train_vs_transformers.py bench/minhash_vs_datatrove.py bench/minhash_scale.py bench/semdedup.py bench/annotate.py bench/score_fasttext.py bench/score_embedding.py bench/midtrain.py bench/code_pipeline.py bench/code_reparse.py
+BENCHES := bench/web_vs_datatrove.py bench/heuristics_vs_datatrove.py bench/tokenize_vs_datatrove.py bench/bestfit_pack.py bench/train_vs_transformers.py bench/minhash_vs_datatrove.py bench/minhash_scale.py bench/semdedup.py bench/annotate.py bench/score_fasttext.py bench/score_embedding.py bench/midtrain.py bench/code_pipeline.py bench/code_reparse.py bench/extract_settings.py
 bench: setup
 	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
