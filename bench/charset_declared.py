@@ -50,14 +50,6 @@ def _docs(per_language: int):
             yield path.stem, i, doc
 
 
-def _encodes(text: str, codec: str) -> bool:
-    try:
-        text.encode(codec)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _load(module: Path, no_sibling: bool):
     sys.path.insert(0, str(ROOT))
     spec = importlib.util.spec_from_file_location("decode_variant", module)
@@ -77,10 +69,12 @@ def _changed_words(page: str, text: str) -> str:
 
 def run(args) -> None:
     mod = _load(Path(args.module), args.no_sibling)
+    from corpus.warc.decode import encodes  # this checkout's: the measured module may be older
+
     pages = EVERY_PAGE if args.every_page else CODE_PAGES
     rows, start = [], time.perf_counter()
     for lang, i, doc in _docs(args.docs):
-        fitting = [c for c in pages if _encodes(doc, c)]
+        fitting = [c for c in pages if encodes(doc, c)]
         for codec in fitting if args.every_page else fitting[:1]:
             page = _html(doc)
             try:

@@ -35,14 +35,6 @@ LID_CODE = {"nb": "no"}
 """lingua codes lid.176 spells differently."""
 
 
-def _encodes(text: str, codec: str) -> bool:
-    try:
-        text.encode(codec)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _script_letter(ch: str) -> bool:
     name = unicodedata.name(ch, "")
     return ch.isalpha() and ord(ch) > 127 and (name.startswith("LATIN") or name.startswith("GREEK"))
@@ -52,7 +44,7 @@ def derive(sentences_dir: Path = SENTENCES) -> dict[str, str]:
     """``{lid.176 code: letters}`` by the rule in the module docstring."""
     sys.path.insert(0, str(ROOT))
     from corpus.text.langid_model import bundled_model_path, load_model
-    from corpus.warc.decode import CODE_PAGE_FAMILIES, WEB_CODECS
+    from corpus.warc.decode import CODE_PAGE_FAMILIES, WEB_CODECS, encodes
 
     known = {label.removeprefix("__label__") for label in load_model(str(bundled_model_path())).get_labels()}
     pages = sorted(set().union(*CODE_PAGE_FAMILIES) & WEB_CODECS)
@@ -63,7 +55,7 @@ def derive(sentences_dir: Path = SENTENCES) -> dict[str, str]:
         lettered = [line for line in lines if any(_script_letter(c) for c in line)]
         if code not in known or not lettered:
             continue
-        counts = [(sum(_encodes(line, c) for line in lettered), c) for c in pages]
+        counts = [(sum(encodes(line, c) for line in lettered), c) for c in pages]
         best = max(n for n, _ in counts)
         home = min(c for n, c in counts if n == best)
         if best * 2 < len(lettered):
@@ -73,7 +65,7 @@ def derive(sentences_dir: Path = SENTENCES) -> dict[str, str]:
             for ch in set(line):
                 if len(ch) == 1 and _script_letter(ch):
                     seen[ch] = seen.get(ch, 0) + 1
-        letters = "".join(sorted(ch for ch, n in seen.items() if n >= MIN_SENTENCES and _encodes(ch, home)))
+        letters = "".join(sorted(ch for ch, n in seen.items() if n >= MIN_SENTENCES and encodes(ch, home)))
         if letters:
             table[code] = letters
     return table

@@ -616,7 +616,7 @@ def _coverage(codec: str, by_codec: dict[str, tuple[str, ...]], lang: str, prob)
     "č"), the same bytes as a wrongly declared page and so not separable from it.
     """
     own = COVERAGE_LETTERS.get(lang, "")
-    missing = frozenset(ch for ch in own if not _encodes(ch, codec))
+    missing = frozenset(ch for ch in own if not encodes(ch, codec))
     if not missing:
         return None
     base = by_codec[codec]
@@ -647,9 +647,10 @@ def _coverage(codec: str, by_codec: dict[str, tuple[str, ...]], lang: str, prob)
     raise _Ambiguous(f"{', '.join(sorted(fits))} each repair {codec}'s substitutes for {lang} letters")
 
 
-def _encodes(ch: str, codec: str) -> bool:
+def encodes(text: str, codec: str) -> bool:
+    """Whether ``codec`` can encode ``text``."""
     try:
-        ch.encode(codec)
+        text.encode(codec)
     except UnicodeEncodeError:
         return False
     return True

@@ -11,7 +11,7 @@ import importlib.util
 
 import pytest
 
-from corpus.warc.decode import COVERAGE_LETTERS, _Ambiguous, _coverage, decode_text
+from corpus.warc.decode import COVERAGE_LETTERS, _Ambiguous, _coverage, decode_text, encodes
 from tests.multilingual.samples import SAMPLES
 
 HU = "A szülők hűséges kutyája először a levegőből szőtt tündérmeséket hallgatja."
@@ -69,19 +69,11 @@ def test_correctly_declared_pages_keep_their_letters(body, codec):
     assert text == page
 
 
-def _encodes(text: str, codec: str) -> bool:
-    try:
-        text.encode(codec)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 SAMPLE_PAGES = [
     (lang, codec)
     for lang in sorted(set(SAMPLES) & set(COVERAGE_LETTERS))
     for codec in ("cp1250", "cp1252", "cp1254", "cp1257", "iso8859_2", "iso8859_16", "mac_roman")
-    if _encodes(SAMPLES[lang], codec)
+    if encodes(SAMPLES[lang], codec)
 ]
 
 
