@@ -145,8 +145,9 @@ def pass_through(batch: pa.RecordBatch, params: Any) -> pa.RecordBatch:
 class SourceMap:
     """What a source stage reads, for the runner to read itself: ``read(unit, params)`` yields
     the Arrow batches (``schema`` + :data:`REASON`) of one work unit (a JSON string: some
-    files, a repository ...). One task per unit, in list order; its rows are written by the
-    task that reads them, and the per-document stages after it join the same pass
+    files, a repository ...), each a piece of :mod:`corpus.engine.pieces` in list order: its
+    rows are written by the task that reads them, and the per-document stages after it join
+    the same pass
     (:mod:`corpus.engine.pieces`), so the rows never go through the JVM, a spill or a shuffle."""
 
     units: list[str]

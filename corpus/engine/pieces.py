@@ -5,9 +5,10 @@ A piece is one row group of one input shard, in manifest order (the writer caps 
 at :data:`~corpus.engine.arrow_write.ROW_GROUP_ROWS` rows, so there are enough pieces to keep
 every core busy), or, for a source stage, one of its work units
 (:class:`~corpus.engine.arrow_map.SourceMap`: the source's rows are written where they are
-read). One Spark task per piece reads it (pyarrow, or the source's reader) and hands its
-batches to the first stage's batch function; the output is split by the removal reason into the stage's kept
-file and its ``_removed`` file (:class:`~corpus.engine.arrow_write.Shard`, the same writer
+read). Spark tasks take runs of consecutive pieces (:data:`TASKS_PER_CORE`); each piece is
+read (pyarrow, or the source's reader) and its batches handed to the first stage's batch
+function; the output is split by the removal reason into the stage's kept file and its
+``_removed`` file (:class:`~corpus.engine.arrow_write.Shard`, the same writer
 and row-group rule as every stage). Each row group of a stage's kept file is then one piece of
 the next stage of the chain, written to files of its own, exactly as the next stage would
 read that row group from the committed file if it ran alone. So a stage's committed rows,

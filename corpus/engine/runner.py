@@ -6,7 +6,8 @@ committed input piece by piece (:mod:`~corpus.engine.pieces`: no shuffle, no sor
 per-document stages that follow it, each reading only the one before, join the same pass
 (fusion; ``corpus run --no-fuse`` turns it off, with the same committed output). A source
 stage that reads work units (:func:`~corpus.engine.arrow_map.source_stage`: warc, repos) is
-read the same way, one task per unit, with the per-document stages after it in the pass.
+read the same way, its work units as the pieces, with the per-document stages after it in
+the pass.
 
 Each stage writes into ``<output>/.<stage>.tmp-<uuid>/`` and is renamed into place with its
 manifest written last, so a killed run leaves either the previous committed dataset or

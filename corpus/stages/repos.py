@@ -15,7 +15,8 @@ belong in a code corpus go to ``_removed`` with ``repos:too_large``, ``repos:ven
 Work is split by files: folder and git repositories are listed on the driver and read
 ``files_per_task`` files a task, so one huge repository is many tasks and many small ones
 share a task; an archive is read in one task (it is one compressed stream). Each task's rows
-are written where they are read (a source stage: :func:`~corpus.engine.arrow_map.source_stage`). ``.git`` folders are never read as files.
+are written where they are read (a source stage: :func:`~corpus.engine.arrow_map.source_stage`).
+``.git`` folders are never read as files.
 """
 
 from __future__ import annotations
