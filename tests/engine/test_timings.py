@@ -102,9 +102,12 @@ def test_daemon_preloads_the_pipelines_heavy_modules(monkeypatch):
 def test_daemon_warms_the_tokenizers_before_forking(monkeypatch):
     """A preloaded module's ``warm()`` runs: the word tokenizers of the languages it names are
     loaded in the daemon, so forked workers inherit them."""
-    from corpus.engine import daemon
-    from corpus.text import word_tokenizers as wt
+    import importlib
 
+    from corpus.engine import daemon
+
+    # the module preload() will import (another test may have dropped it from sys.modules)
+    wt = importlib.import_module("corpus.text.word_tokenizers")
     assert "corpus.text.word_tokenizers" in daemon.modules_for(["heuristics"])
     monkeypatch.setattr(wt, "WARM_LANGUAGES", ("en", "de"))
     wt.word_tokenizer.cache_clear()
