@@ -28,13 +28,18 @@ def committed_stages(output: str) -> list[dict[str, Any]]:
     ]
     if not ms:
         raise UserError(f"{output}: no committed stage here")
-    return sorted((m for m in ms if m), key=lambda m: m["finished"])
+    # finish times tie within a second (fused stages commit together): then pipeline order
+    return sorted(
+        (m for m in ms if m), key=lambda m: (m["finished"], m.get("pipeline", ""), m.get("index", -1))
+    )
 
 
 def funnel_table(manifests: list[dict[str, Any]]) -> Table:
     table = Table(title="funnel", title_justify="left")
-    for col in ("stage", "kind", "rows in", "kept", "removed", "kept %", "removed by reason"):
-        table.add_column(col, justify="right" if col in ("rows in", "kept", "removed", "kept %") else "left")
+    for col in ("stage", "kind", "rows in", "kept", "removed", "kept %"):
+        # never cut a stage name or a count: on a narrow console the reasons wrap instead
+        table.add_column(col, justify="right" if col not in ("stage", "kind") else "left", no_wrap=True)
+    table.add_column("removed by reason", overflow="fold")
     for m in manifests:
         rows_in = m.get("rows_in") or 0
         reasons = ", ".join(

@@ -106,11 +106,12 @@ def test_daemon_warms_the_tokenizers_before_forking(monkeypatch):
 
     from corpus.engine import daemon
 
-    # the module preload() will import (another test may have dropped it from sys.modules)
-    wt = importlib.import_module("corpus.text.word_tokenizers")
+    wt = importlib.import_module("corpus.text.word_tokenizers")  # the module preload() imports
     assert "corpus.text.word_tokenizers" in daemon.modules_for(["heuristics"])
     monkeypatch.setattr(wt, "WARM_LANGUAGES", ("en", "de"))
+    wt.shared_tokenizer.cache_clear()  # earlier tests in this process may have loaded them
     wt.word_tokenizer.cache_clear()
     monkeypatch.setenv(daemon.PRELOAD_ENV, "corpus.text.word_tokenizers")
     assert daemon.preload() == ["corpus.text.word_tokenizers"]
-    assert wt.word_tokenizer.cache_info().currsize == 2  # en and de, loaded by warm()
+    assert wt.shared_tokenizer.cache_info().currsize == 2  # en and de, loaded by warm()
+    assert wt.word_tokenizer.cache_info().currsize == 2
