@@ -129,29 +129,28 @@ def thresholds(pairs: list[tuple[str, float, float]], percentiles: list[float]) 
 
 def tier_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
     """Scores each row with its group's model and puts it in the bucket its group's thresholds
-    give (``bucket`` = how many thresholds the rounded score exceeds, as
-    :func:`corpus.scoring.buckets.assign`)."""
+    give (:func:`corpus.scoring.buckets.assign`: how many thresholds the rounded score exceeds)."""
     import numpy as np
 
     from corpus.engine.arrow_map import with_columns
+    from corpus.scoring import buckets
 
     folder, groups, text_column, lang_column, cuts, columns = spec
     scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
-    models = scored.column(MODEL_COLUMN).to_pylist()
+    models = np.asarray(scored.column(MODEL_COLUMN).to_pylist(), dtype=object)
     scores = scored.column("_score").to_numpy()
-    cut = dict(cuts)
-    buckets = np.array(
-        [int(np.sum(s > np.asarray(cut[m], dtype=np.float64))) for m, s in zip(models, scores, strict=True)],
-        dtype=np.int32,
-    )
+    bucket_of = np.zeros(len(models), dtype=np.int32)
+    for g, thresholds in cuts:
+        rows = models == g
+        bucket_of[rows] = buckets.assign(scores[rows], thresholds)
     score_column, bucket_column, level_column = columns
     return with_columns(
         batch,
         {
             MODEL_COLUMN: scored.column(MODEL_COLUMN),
             score_column: scored.column("_score"),
-            bucket_column: pa.array(buckets, pa.int32()),
-            level_column: pa.array([tier.LEVELS[b] for b in buckets.tolist()], pa.string()),
+            bucket_column: pa.array(bucket_of, pa.int32()),
+            level_column: pa.array([tier.LEVELS[b] for b in bucket_of.tolist()], pa.string()),
         },
         [None] * batch.num_rows,
     )
