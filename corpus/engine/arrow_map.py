@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from corpus.engine import timings
+from corpus.engine.listing import listing_map
 from corpus.stages.base import REASON, StageContext, StageOutput
 
 if TYPE_CHECKING:
@@ -174,11 +175,10 @@ def source_stage(
                 for out in read(unit, params):
                     yield _conform(out, target)
 
-    frame = ctx.spark.createDataFrame(
-        ctx.spark.sparkContext.parallelize([(u,) for u in units], max(1, len(units))), "unit string"
-    )
+    timed = timings.timed(task)
+    listing = pa.table({"unit": pa.array(units, pa.string())})
     return StageOutput(
-        rows=frame.mapInArrow(timings.timed(task), schema),
+        rows=listing_map(ctx.spark, listing, lambda batch: timed([batch]), schema, len(units)),
         document=DocumentMap(pass_through, None, schema),
         source=SourceMap(list(units), read, params),
         **output,

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from corpus.engine import fs, timings
 from corpus.engine.arrow_map import DocumentMap, SourceMap, _conform, arrow_schema
 from corpus.engine.arrow_write import BATCH_BYTES, KEPT, REMOVED_PART, ROW_GROUP_ROWS, STATS, Shard, _as
+from corpus.engine.listing import listing_map
 from corpus.engine.manifest import REASON_GROUP, REMOVED
 from corpus.stages.base import REASON
 
@@ -55,12 +56,17 @@ of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, 
 pieces of unequal cost. Output files are per piece either way."""
 
 
-def _tasks(spark: SparkSession, work: list[str]) -> DataFrame:
-    """``(id, unit)`` rows of ``work`` in at most :data:`TASKS_PER_CORE` tasks a core, each a
-    run of consecutive pieces (the pieces travel as data, not in every task's closure)."""
-    tasks = min(len(work), TASKS_PER_CORE * max(1, spark.sparkContext.defaultParallelism))
-    rdd = spark.sparkContext.parallelize(list(enumerate(work)), tasks)
-    return spark.createDataFrame(rdd, "id long, unit string")
+def _tasks(
+    spark: SparkSession,
+    work: list[str],
+    fn: Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    schema: str,
+) -> DataFrame:
+    """``fn`` over ``(id, unit)`` batches of ``work`` in at most :data:`TASKS_PER_CORE` tasks a
+    core, each a run of consecutive pieces (:func:`~corpus.engine.listing.listing_map`)."""
+    tasks = TASKS_PER_CORE * max(1, spark.sparkContext.defaultParallelism)
+    listing = pa.table({"id": pa.array(range(len(work)), pa.int64()), "unit": pa.array(work, pa.string())})
+    return listing_map(spark, listing, lambda batch: fn([batch]), schema, tasks)
 
 
 @dataclass(frozen=True)
@@ -196,7 +202,7 @@ def run_chain(
     spark.conf.set(key, str(BATCH_BYTES))
     try:
         if work:
-            rows = _tasks(spark, work).mapInArrow(task, RESULT_SCHEMA).collect()
+            rows = _tasks(spark, work, task, RESULT_SCHEMA).collect()
         else:
             rows = []
     finally:
@@ -259,4 +265,4 @@ def map_collect(
         if acc is not None:
             acc.add(spent)
 
-    return [r.asDict() for r in _tasks(spark, work).mapInArrow(task, schema).collect()]
+    return [r.asDict() for r in _tasks(spark, work, task, schema).collect()]

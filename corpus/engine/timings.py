@@ -33,11 +33,46 @@ _document_cpu: Accumulator | None = None
 """The running stage's accumulator (driver side); None outside :func:`stage_timing`."""
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_WATCHED: dict[int, str] = {}
+"""Live children whose CPU :func:`cpu_seconds` counts: pid -> start time (``/proc`` field 22)."""
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def watch_child(pid: int) -> None:
+    """Count the CPU of this running child in :func:`cpu_seconds` until it is reaped
+    (``os.times`` counts a child only once it is): the extraction sandbox's child lives as long
+    as its worker. Linux (``/proc``); a no-op elsewhere."""
+    if pid not in _WATCHED and (fields := _proc_stat(pid)) is not None:
+        _WATCHED[pid] = fields[19]
+
+
+def _live_children_cpu() -> float:
+    """CPU seconds of the watched children still running or not yet reaped (``proc(5)``:
+    utime, stime); a reaped one is counted by ``os.times`` and dropped here."""
+    total = 0
+    for pid, start in list(_WATCHED.items()):
+        fields = _proc_stat(pid)
+        if fields is None or fields[19] != start or int(fields[1]) != os.getpid():
+            del _WATCHED[pid]
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
 def cpu_seconds() -> float:
-    """CPU seconds of this process so far, plus those of its finished children (the
-    extraction sandbox forks one per batch): ``time.process_time`` alone would miss them."""
+    """CPU seconds of this process so far, plus those of its finished children and of the
+    running ones it watches (:func:`watch_child`; the extraction sandbox's child does the
+    extracting): ``time.process_time`` alone would miss them."""
     t = os.times()
-    return time.process_time() + t.children_user + t.children_system
+    return time.process_time() + t.children_user + t.children_system + _live_children_cpu()
 
 
 def document_accumulator() -> Accumulator | None:

@@ -29,13 +29,14 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from corpus.engine.listing import listing_map
 from corpus.errors import UserError
 from corpus.stages.base import REASON, Outside, Role, StageContext, StageOutput, StageParams
 
@@ -444,15 +445,15 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     first = next((s for s in (sample_schema(p, params) for p, _ in files) if s is not None), None)
     schema = output_schema(first, params)
     units = plan_units(files, params)
-    listing = ctx.spark.createDataFrame(
-        ctx.spark.sparkContext.parallelize(units, max(1, min(len(units), 10_000))),
-        "path string, key string, parquet boolean, first_rg int, n_rg int",
+    names = ["path", "key", "parquet", "first_rg", "n_rg"]
+    types = [pa.string(), pa.string(), pa.bool_(), pa.int32(), pa.int32()]
+    listing = pa.table([pa.array([u[i] for u in units], t) for i, t in enumerate(types)], names=names)
+    rows = listing_map(
+        ctx.spark,
+        listing,
+        lambda batch: read_units(batch, schema, params),
+        from_arrow_schema(schema),
+        min(len(units), 10_000),
     )
-
-    def read(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            yield from read_units(batch, schema, params)
-
-    rows = listing.mapInArrow(read, from_arrow_schema(schema))
     metrics = {"files": len(files), "tasks": len(units), "file_list": [k for _, k in files][:1000]}
     return StageOutput(rows=rows, metrics=metrics)

@@ -32,6 +32,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from corpus.engine import fs
+from corpus.engine.listing import listing_map
 from corpus.github import threads as th
 from corpus.stages.base import REASON, Outside, StageContext, StageOutput, StageParams
 
@@ -214,13 +215,12 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     folders = repo_folders([ctx.resolve(p) for p in params.repos])
     names = [posixpath.basename(f.rstrip("/")) for f in folders]
     listing = [(f, params.repo_names.get(n, n)) for f, n in zip(folders, names, strict=True)]
-    df = ctx.spark.createDataFrame(
-        ctx.spark.sparkContext.parallelize(listing, max(1, len(listing))), "folder string, repo string"
+    table = pa.table(
+        {
+            "folder": pa.array([f for f, _ in listing], pa.string()),
+            "repo": pa.array([r for _, r in listing], pa.string()),
+        }
     )
-
-    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for b in batches:
-            yield from threads_batch(b, params)
 
     def after_write(kept) -> dict[str, Any]:
         (r,) = kept.agg(
@@ -236,5 +236,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
             "redacted": int(r["redacted"] or 0),
         }
 
-    rows = df.mapInArrow(task, from_arrow_schema(SCHEMA))
+    rows = listing_map(
+        ctx.spark, table, lambda b: threads_batch(b, params), from_arrow_schema(SCHEMA), len(listing)
+    )
     return StageOutput(rows=rows, after_write=after_write, metrics={"repos": [name for _, name in listing]})

@@ -505,7 +505,13 @@ def train(
             trainer.report.reset()
         if env.world > 1:
             dist.barrier()
-        return trainer.fit(max_steps)
+        summary = trainer.fit(max_steps)
+        if owns_group and env.world > 1:
+            # Every rank reaches teardown together: a rank that destroys its gloo group while a
+            # peer still has a collective in flight can abort the peer at exit ("terminate
+            # called without an active exception"; mosaicml/streaming#186 does the same).
+            dist.barrier()
+        return summary
     finally:
         torch.set_num_threads(threads)
         if owns_group and dist.is_initialized():

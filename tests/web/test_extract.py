@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -105,3 +108,55 @@ def test_run_on_spark(spark, tmp_path):
     assert rows["a"][REASON] is None and rows["a"]["title"] == "How to sort in Python"
     assert rows["a"]["source"] == "web" and "two ways to do it" in rows["a"]["text"]
     assert rows["b"][REASON] == "extract:empty"
+
+
+def test_sandbox_is_kept_across_batches_and_dies_with_its_process(tmp_path):
+    """One sandbox child per process, reused by every batch; when the process ends the way a
+    PySpark worker does (``os._exit``, no clean-up), the child ends too instead of lingering."""
+    script = (
+        "import os, sys\n"
+        "from corpus.text import extraction as x\n"
+        f"page = {ARTICLE!r}\n"
+        "list(x.extract_many([(page, None)], x.ExtractOptions(), 5.0))\n"
+        "first = x._SANDBOX.process.pid\n"
+        "list(x.extract_many([(page, None)], x.ExtractOptions(with_metadata=False), 5.0))\n"
+        "assert x._SANDBOX.process.pid == first\n"
+        "print(first, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    child = int(out.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), f"sandbox child {child} outlived its process"
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping (a zombie has ended; its new parent reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_cpu_seconds_count_the_running_sandbox_child():
+    """The extracting happens in the kept sandbox child, which is never reaped during a run:
+    the stage's per-document CPU (``timings.cpu_seconds``) must include it anyway."""
+    from corpus.engine import timings
+    from corpus.text import extraction
+
+    pages = [(ARTICLE, None)] * 300
+    list(extraction.extract_many(pages[:1], extraction.ExtractOptions(), 5.0))  # child started
+    child = extraction._SANDBOX.process.pid
+
+    def child_cpu() -> float:
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / timings._TICK
+
+    before, child_before = timings.cpu_seconds(), child_cpu()
+    list(extraction.extract_many(pages, extraction.ExtractOptions(), 5.0))
+    spent, child_spent = timings.cpu_seconds() - before, child_cpu() - child_before
+    assert extraction._SANDBOX.process.pid == child and child_spent > 0.2
+    assert spent >= child_spent
