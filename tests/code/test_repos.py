@@ -186,3 +186,30 @@ def test_small_repositories_share_a_task_and_archives_stay_alone():
     tasks = pack(units, 5)
     assert [[u["repo"] for u in t] for t in tasks] == [["a", "b"], ["c"], ["d"], ["e"], ["f"]]
     assert [u for t in tasks for u in t] == units  # every unit once, in plan order
+
+
+def test_walk_lists_what_os_walk_lists_in_the_same_order(tmp_path):
+    """The readdir-type walk gives os.walk's files and order (a folder's files, then its sorted
+    sub-folders; no symlinks, nothing under .git) on a tree with the awkward cases."""
+    import posixpath
+
+    from corpus.stages.repos import _walk
+
+    for rel in ["b.py", "a/z.py", "a/b/c.py", "a.b/x.py", "A/y.py", ".git/config", "sub/.git", "_/m.py"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    os.symlink(tmp_path / "b.py", tmp_path / "link.py")
+    os.symlink(tmp_path / "a", tmp_path / "linked_dir")
+    os.mkfifo(tmp_path / "pipe")
+
+    expected = []
+    for folder, dirs, names in os.walk(tmp_path):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        rel = os.path.relpath(folder, tmp_path).replace(os.sep, "/")
+        for n in sorted(names):
+            p = posixpath.normpath(posixpath.join(rel, n))
+            full = tmp_path / p
+            if full.is_file() and not full.is_symlink():
+                expected.append(p)
+    assert _walk(str(tmp_path)) == expected
+    assert "sub/.git" in expected and "link.py" not in expected and "pipe" not in expected
