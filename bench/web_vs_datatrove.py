@@ -1,7 +1,7 @@
 """Web pipeline throughput, ours vs datatrove, on the same WARC files and the same stage list:
 WARC -> trafilatura -> fastText lid.176 -> Gopher repetition + quality -> C4 -> FineWeb quality.
 
-    .venv/bin/python bench/web_vs_datatrove.py [--files 9] [--scale 2] [--tasks 2]
+    .venv/bin/python bench/web_vs_datatrove.py [--files 9] [--scale 2] [--tasks 2] [--rounds 1]
 
 Input: ``--files`` WARCs from the sample generator (each ``--scale`` copies of the crawl,
 about 310 HTML pages a copy; the defaults give 5,562 HTML records), written to a temporary
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,10 @@ class LocalFT176(FT176LID):
 
             self._model = _FastText(resolve_model_path(None))
         return self._model
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def build_input(folder: Path, files: int, scale: int) -> int:
@@ -160,6 +165,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=9)
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds; medians are compared")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
@@ -170,9 +176,24 @@ def main() -> None:
         size = sum(p.stat().st_size for p in inputs.iterdir()) / 1e6
         print(f"input: {args.files} WARC files, {size:.1f} MB, {html} HTML records (200 responses)")
 
-        dt_seconds, dt_kept = run_datatrove(inputs, root / "datatrove", args.tasks)
-        ours_seconds, ours_html, ours_kept = run_corpus(inputs, root / "corpus", args.tasks)
+        dt_runs, ours_runs = [], []
+        for r in range(args.rounds):  # alternating order, so drift in the machine's speed cancels
+            for side in ("datatrove", "corpus") if r % 2 == 0 else ("corpus", "datatrove"):
+                if side == "datatrove":
+                    dt_seconds, dt_kept = run_datatrove(inputs, root / f"datatrove-{r}", args.tasks)
+                    dt_runs.append(dt_seconds)
+                else:
+                    ours_seconds, ours_html, ours_kept = run_corpus(inputs, root / f"corpus-{r}", args.tasks)
+                    ours_runs.append(ours_seconds)
+            print(
+                f"round {r + 1}: datatrove {dt_runs[-1]:.1f} s, corpus {ours_runs[-1]:.1f} s, "
+                f"ratio {dt_runs[-1] / ours_runs[-1] * ours_html / html:.2f}x ({load()})",
+                flush=True,
+            )
+        dt_seconds, ours_seconds = statistics.median(dt_runs), statistics.median(ours_runs)
 
+    if args.rounds > 1:
+        print(f"medians of {args.rounds} alternating rounds:")
     print(f"{'':22}{'seconds':>10}{'docs/s':>10}{'kept':>8}")
     dt_name, ours_name = f"datatrove ({args.tasks} tasks)", f"corpus local[{args.tasks}]"
     print(f"{dt_name:22}{dt_seconds:10.1f}{html / dt_seconds:10.1f}{dt_kept:8d}")

@@ -154,6 +154,10 @@ class SourceMap:
     units: list[str]
     read: Callable[[str, Any], Iterator[pa.RecordBatch]]
     params: Any
+    tasks_per_core: int = 4
+    """Units go to at most this many Spark tasks a core (runs of consecutive units): more for
+    units that take seconds each (WARC files), so the scheduler evens them out; a Spark task
+    costs tens of milliseconds (:data:`corpus.engine.pieces.TASKS_PER_CORE`)."""
 
 
 def source_stage(
@@ -162,6 +166,7 @@ def source_stage(
     read: Callable[[str, Any], Iterator[pa.RecordBatch]],
     params: Any,
     schema: StructType,
+    tasks_per_core: int = 4,
     **output: Any,
 ) -> StageOutput:
     """The whole ``run`` of a source stage that reads work ``units`` with ``read`` (see
@@ -180,7 +185,7 @@ def source_stage(
     return StageOutput(
         rows=listing_map(ctx.spark, listing, lambda batch: timed([batch]), schema, len(units)),
         document=DocumentMap(pass_through, None, schema),
-        source=SourceMap(list(units), read, params),
+        source=SourceMap(list(units), read, params, tasks_per_core),
         **output,
     )
 

@@ -61,10 +61,11 @@ def _tasks(
     work: list[str],
     fn: Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]],
     schema: str,
+    per_core: int = TASKS_PER_CORE,
 ) -> DataFrame:
-    """``fn`` over ``(id, unit)`` batches of ``work`` in at most :data:`TASKS_PER_CORE` tasks a
-    core, each a run of consecutive pieces (:func:`~corpus.engine.listing.listing_map`)."""
-    tasks = TASKS_PER_CORE * max(1, spark.sparkContext.defaultParallelism)
+    """``fn`` over ``(id, unit)`` batches of ``work`` in at most ``per_core`` tasks a core,
+    each a run of consecutive pieces (:func:`~corpus.engine.listing.listing_map`)."""
+    tasks = per_core * max(1, spark.sparkContext.defaultParallelism)
     listing = pa.table({"id": pa.array(range(len(work)), pa.int64()), "unit": pa.array(work, pa.string())})
     return listing_map(spark, listing, lambda batch: fn([batch]), schema, tasks)
 
@@ -202,7 +203,8 @@ def run_chain(
     spark.conf.set(key, str(BATCH_BYTES))
     try:
         if work:
-            rows = _tasks(spark, work, task, RESULT_SCHEMA).collect()
+            per_core = TASKS_PER_CORE if source is None else source.tasks_per_core
+            rows = _tasks(spark, work, task, RESULT_SCHEMA, per_core).collect()
         else:
             rows = []
     finally:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
+import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -167,10 +169,24 @@ def _drain(stream: Any) -> bool:
 class FileReader:
     """Iterate the rows of one file; see the module docstring."""
 
-    def __init__(self, path: str, key: str, opts: ReadOptions) -> None:
+    def __init__(self, path: str, key: str, opts: ReadOptions, part: int = 0, parts: int = 1) -> None:
         self.path, self.key, self.opts = path, key, opts
+        self.part, self.parts = part, parts
         self.ordinal = 0
         """Number of the record being read (ids use it: damaged files can repeat offsets)."""
+        self.lo, self.hi = 0, math.inf
+        """Byte range of the record starts this part yields (the whole file for one part)."""
+        self.arc = False
+
+    def _mine(self, offset: int) -> bool:
+        """Does the row of a record or file problem at ``offset`` belong to this part?"""
+        return self.lo <= max(offset, 0) < self.hi
+
+    def _whole_file_to_part_zero(self) -> bool:
+        """Offsets of LZ4 and single-member gzip files count decompressed bytes, which the
+        byte ranges cannot cut: part 0 reads all of such a file (True), the others nothing."""
+        self.lo, self.hi = 0, math.inf
+        return self.part == 0
 
     def _row(self, reason: str | None, offset: int, **cols: Any) -> dict[str, Any]:
         row = dict.fromkeys(SCHEMA.names)
@@ -187,11 +203,17 @@ class FileReader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
             fh = fsspec.open(self.path, "rb").open()
+            if self.parts > 1:
+                size = fh.seek(0, 2)
+                fh.seek(0)
+                self.lo = size * self.part // self.parts
+                self.hi = size * (self.part + 1) // self.parts if self.part + 1 < self.parts else math.inf
         except Exception as err:  # noqa: BLE001 - any open failure is a row, not a crash
-            yield self._file_row("warc:unreadable_file", -1, err)
+            if self.part == 0:
+                yield self._file_row("warc:unreadable_file", -1, err)
             return
         with fh:
-            yield from self._read(fh)
+            yield from (row for row in self._read(fh) if self._mine(row["warc_offset"]))
 
     def _read(self, fh: IO[bytes]) -> Iterator[dict[str, Any]]:
         try:
@@ -207,21 +229,23 @@ class FileReader:
         if magic == _ZSTD_MAGIC:
             yield self._file_row("warc:unreadable_file", 0, "zstd-compressed archives are not supported")
             return
-        arc = head.lstrip().startswith(b"filedesc://")
+        arc = self.arc = head.lstrip().startswith(b"filedesc://")
         if not (arc or head.lstrip().startswith(b"WARC/")):
             yield self._file_row("warc:corrupt_file:NotAnArchive", 0, f"starts with {head[:40]!r}")
             return
         if magic == _LZ4_MAGIC:
-            yield from self._records(lz4.frame.LZ4FrameFile(fh, "rb"), arc)
+            if self._whole_file_to_part_zero():
+                yield from self._records(lz4.frame.LZ4FrameFile(fh, "rb"), arc)
             return
         try:
             yield from self._records(fh, arc, whole_gzip_retry=magic.startswith(_GZIP_MAGIC))
         except _WholeFileGzip:
             # ``gzip file.warc`` makes one member for all records, which warcio refuses after
             # the first record; read it as one stream instead (the first record, at offset 0
-            # either way, was already emitted).
-            fh.seek(0)
-            yield from self._records(gzip.GzipFile(fileobj=fh, mode="rb"), arc, skip=1)
+            # either way, was already emitted by part 0).
+            if self._whole_file_to_part_zero():
+                fh.seek(0)
+                yield from self._records(gzip.GzipFile(fileobj=fh, mode="rb"), arc, skip=1)
 
     def _records(
         self, fh: IO[bytes], arc: bool, whole_gzip_retry: bool = False, skip: int = 0
@@ -232,9 +256,13 @@ class FileReader:
         try:
             for record in it:
                 offset = it.offset
+                if offset >= self.hi:  # the next part's first record: what follows is not ours
+                    return
                 self.ordinal = records
                 records += 1
-                row, cut = self._record(record, offset)
+                # Records before this part's range are skimmed (read, not decoded): their
+                # number makes the ids, their damage ends the file for every part alike.
+                row, cut = self._record(record, offset, skim=offset < self.lo)
                 it.read_to_end()
                 if cut or _member_cut(it):
                     yield self._file_row(
@@ -268,15 +296,24 @@ class FileReader:
         elif records == 0:
             yield self._file_row("warc:empty_file", 0, "no records")
 
-    def _record(self, record: Any, offset: int) -> tuple[dict[str, Any], bool]:
-        """The row for one record, and whether the file ended inside it."""
+    def _arc_record_id(self, offset: int) -> str:
+        """ARC records have no record id and warcio's ``arc2warc`` makes up a random one per
+        read: a UUID from the file key and the record's place instead, the same every read."""
+        digest = hashlib.blake2b(f"{self.key}\x1f{offset}\x1f{self.ordinal}".encode(), digest_size=16)
+        return f"<urn:uuid:{uuid.UUID(bytes=digest.digest())}>"
+
+    def _record(self, record: Any, offset: int, skim: bool = False) -> tuple[dict[str, Any], bool]:
+        """The row for one record, and whether the file ended inside it; ``skim``: the
+        payload is read but not decoded (the row is not this part's)."""
         headers = record.rec_headers
         http = record.http_headers if record.rec_type in ("response", "revisit") else None
         status = _status(http)
         cols: dict[str, Any] = {
             "url": _url(headers.get_header("WARC-Target-URI")),
             "warc_date": headers.get_header("WARC-Date"),
-            "warc_record_id": headers.get_header("WARC-Record-ID"),
+            "warc_record_id": self._arc_record_id(offset)
+            if self.arc
+            else headers.get_header("WARC-Record-ID"),
             "warc_type": record.rec_type,
             "http_status": status,
             "content_type": _mime(headers.get_header("WARC-Identified-Payload-Type"))
@@ -295,8 +332,8 @@ class FileReader:
             reason = "warc:non_html"
         else:
             body, cut = _read_body(stream, self.opts.max_record_bytes)
-            if cut:
-                return self._row(None, offset, **cols), True
+            if cut or skim:
+                return self._row(None, offset, **cols), cut
             return self._html_row(body, http, offset, cols), False
         return self._row(reason, offset, **cols), _drain(stream)
 
@@ -329,6 +366,13 @@ def _status(http: Any) -> int | None:
         return None
 
 
-def read_file(path: str, key: str, opts: ReadOptions) -> Iterator[dict[str, Any]]:
-    """Rows of one archive file (see the module docstring); never raises for bad input."""
-    return iter(FileReader(path, key, opts))
+def read_file(
+    path: str, key: str, opts: ReadOptions, part: int = 0, parts: int = 1
+) -> Iterator[dict[str, Any]]:
+    """Rows of one archive file (see the module docstring); never raises for bad input.
+
+    ``part`` of ``parts``: only the records that start in that share of the file's bytes
+    (file problems where they occur), with the same rows and ids as a whole-file read; the
+    parts together give exactly the whole file's rows in order. Part ``k`` skims the bytes
+    before its share (record numbers make the ids), so ``parts`` stays small."""
+    return iter(FileReader(path, key, opts, part, parts))

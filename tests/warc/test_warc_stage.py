@@ -121,3 +121,30 @@ def test_a_pattern_matching_nothing_is_an_error(spark, tmp_path):
 
     with pytest.raises(UserError, match="field 'paths': no file matches"):  # at plan time
         run_stage_for_test(spark, "warc", {"paths": [str(tmp_path / "none-*.warc.gz")]}, str(tmp_path))
+
+
+def test_files_split_in_parts_commit_the_same_rows_in_the_same_order(spark, tmp_path, bad_inputs):
+    """parts_per_file (and the automatic split for few files) changes tasks, not the data: the
+    committed rows, their order and the removed rows equal a one-part run's."""
+    import pyarrow.parquet as pq
+
+    sample = bad_inputs.folder / "charsets.warc.gz"
+    paths = [str(sample), str(bad_inputs.folder / "truncated.warc.gz")]
+
+    def committed(parts: int | None) -> tuple[list, list, dict]:
+        out = tmp_path / f"parts-{parts}"
+        manifest = run_stage_for_test(spark, "warc", {"paths": paths, "parts_per_file": parts}, str(out))
+        kept = [r for f in sorted((out / "warc").glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
+        removed = sorted(
+            (r["id"], r["reason"])
+            for f in (out / "warc" / "_removed").glob("part-*.parquet")
+            for r in pq.read_table(f, columns=["id", "reason"]).to_pylist()
+        )
+        return kept, removed, manifest
+
+    one, one_removed, one_manifest = committed(1)
+    for parts in (3, None):
+        rows, removed, manifest = committed(parts)
+        assert rows == one and removed == one_removed
+        assert manifest["rows_in"] == one_manifest["rows_in"] == len(one) + len(one_removed)
+        assert manifest["removed_by_reason"] == one_manifest["removed_by_reason"]
