@@ -35,18 +35,20 @@ from corpus.engine.arrow_map import DocumentMap, SourceMap, _conform, arrow_sche
 from corpus.engine.arrow_write import BATCH_BYTES, KEPT, REMOVED_PART, ROW_GROUP_ROWS, STATS, Shard, _as
 from corpus.engine.listing import listing_map
 from corpus.engine.manifest import REASON_GROUP, REMOVED
-from corpus.stages.base import REASON
+from corpus.stages.base import REASON, Collect
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 RESULT_SCHEMA = (
     "stage int, partition int, part string, file string, reason string, rows long, "
-    "doc_cpu_s double, cpu_s double"
+    "doc_cpu_s double, cpu_s double, collected binary"
 )
 """One row per written file and reason group of each stage of the chain, and per task one
 ``stats`` row per stage: rows in, CPU seconds in its batch function and in the rest (read,
-split, write)."""
+split, write); with a collector, one ``collected`` row per task (stage = number of steps):
+its output rows as an Arrow IPC stream."""
+COLLECTED = "collected"
 READ_ROWS = 1000
 """Rows per batch read from a piece (as Spark's ``arrow.maxRecordsPerBatch``)."""
 TASKS_PER_CORE = 4
@@ -94,16 +96,30 @@ def pieces(files: list[str]) -> list[tuple[str, int]]:
     return out
 
 
+@dataclass
+class Collected:
+    """What a chain's collector gave: its rows and the CPU seconds it took in the tasks."""
+
+    rows: list[dict[str, Any]]
+    cpu_s: float
+
+
 def run_chain(
-    spark: SparkSession, files: list[str], steps: list[Step], source: SourceMap | None = None
-) -> list[list[dict[str, Any]]]:
+    spark: SparkSession,
+    files: list[str],
+    steps: list[Step],
+    source: SourceMap | None = None,
+    collect: Collect | None = None,
+) -> tuple[list[list[dict[str, Any]]], Collected | None]:
     """Apply ``steps`` in order to the rows of ``files`` (the first stage's committed input),
     writing each stage's kept and removed rows under its folder as
-    ``data-….parquet``; returns per step its :data:`RESULT_SCHEMA` rows.
+    ``data-….parquet``; returns per step its :data:`RESULT_SCHEMA` rows, and the collector's.
 
     With ``source`` (a source stage; ``files`` unused) the pieces are its work units, read by
     its reader; the first step is the source stage itself, and the reader's CPU seconds are its
-    per-document work."""
+    per-document work. ``collect`` (the next stage's :class:`~corpus.stages.base.Collect`)
+    runs on every row group the last step commits, exactly the batches
+    :func:`map_collect` would read from the committed files."""
     import json
 
     work = list(source.units) if source is not None else [json.dumps(p) for p in pieces(files)]
@@ -120,14 +136,16 @@ def run_chain(
 
         attempt = TaskContext.get().attemptNumber()
         out: dict[str, list] = {k: [] for k in ("stage", "partition", "part", "file", "reason", "rows")}
-        out.update(doc_cpu_s=[], cpu_s=[])
+        out.update(doc_cpu_s=[], cpu_s=[], collected=[])
         doc_cpu = [0.0] * len(steps)
         write_cpu = [0.0] * len(steps)
         rows_in = [0] * len(steps)
+        gathered: list[pa.RecordBatch] = []
+        collect_cpu = 0.0
         start_cpu = timings.cpu_seconds()
 
         def emit(k: int, p: int, part: str, name: str, why: str | None, rows: int) -> None:
-            for key, v in zip(out, (k, p, part, name, why, rows, 0.0, 0.0), strict=True):
+            for key, v in zip(out, (k, p, part, name, why, rows, 0.0, 0.0, None), strict=True):
                 out[key].append(v)
 
         def level(k: int, p: int, name: str, feed: Iterable[pa.RecordBatch]) -> None:
@@ -148,11 +166,18 @@ def run_chain(
             groups = 0
 
             def down(done: list[list[pa.RecordBatch]]) -> None:
-                nonlocal groups
+                nonlocal groups, collect_cpu
                 if k + 1 < len(steps):
                     for group in done:
                         level(k + 1, p, f"{name}-{groups:05d}", group)
                         groups += 1
+                elif collect is not None:
+                    for group in done:
+                        t = timings.cpu_seconds()
+                        table = pa.Table.from_batches(group).combine_chunks()
+                        if table.num_rows:
+                            gathered.append(collect.fn(table.to_batches()[0], collect.params))
+                        collect_cpu += timings.cpu_seconds() - t
 
             for batch in feed:
                 if not batch.num_rows:
@@ -191,11 +216,20 @@ def run_chain(
                 with fs.open_binary(path) as f:
                     reader = pq.ParquetFile(f).iter_batches(batch_size=READ_ROWS, row_groups=[group])
                     level(0, p, f"data-{p:06d}", reader)
-        reading = timings.cpu_seconds() - start_cpu - sum(doc_cpu) - sum(write_cpu)
+        reading = timings.cpu_seconds() - start_cpu - sum(doc_cpu) - sum(write_cpu) - collect_cpu
         for k in range(len(steps)):
             emit(k, -1, STATS, "", None, rows_in[k])
             out["doc_cpu_s"][-1] = doc_cpu[k] + (reading if k == 0 and source is not None else 0.0)
             out["cpu_s"][-1] = write_cpu[k] + (reading if k == 0 and source is None else 0.0)
+        if collect is not None:
+            emit(len(steps), -1, COLLECTED, "", None, sum(b.num_rows for b in gathered))
+            out["doc_cpu_s"][-1] = collect_cpu
+            if gathered:
+                sink = pa.BufferOutputStream()
+                with pa.ipc.new_stream(sink, gathered[0].schema) as ipc:
+                    for b in gathered:
+                        ipc.write_batch(b)
+                out["collected"][-1] = sink.getvalue().to_pybytes()
         yield pa.RecordBatch.from_pydict(out, schema=_result_arrow())
 
     key = "spark.sql.execution.arrow.maxBytesPerBatch"
@@ -213,10 +247,18 @@ def run_chain(
         else:
             spark.conf.set(key, old)
     per_step: list[list[dict[str, Any]]] = [[] for _ in steps]
+    collected = Collected([], 0.0) if collect is not None else None
     for r in rows:
         d = r.asDict()
-        per_step[d.pop("stage")].append(d)
-    return per_step
+        k = d.pop("stage")
+        blob = d.pop("collected")
+        if k < len(steps):
+            per_step[k].append(d)
+        elif collected is not None:
+            collected.cpu_s += d["doc_cpu_s"]
+            if blob:
+                collected.rows += pa.ipc.open_stream(blob).read_all().to_pylist()
+    return per_step, collected
 
 
 def _result_arrow() -> pa.Schema:
@@ -230,6 +272,7 @@ def _result_arrow() -> pa.Schema:
             ("rows", pa.int64()),
             ("doc_cpu_s", pa.float64()),
             ("cpu_s", pa.float64()),
+            ("collected", pa.binary()),
         ]
     )
 

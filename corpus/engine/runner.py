@@ -36,7 +36,7 @@ from corpus.engine.timings import StageTiming, stage_timing
 from corpus.engine.write import finish, write_output
 from corpus.errors import UserError
 from corpus.spec import Pipeline, StageSpec, is_dataset_path
-from corpus.stages.base import REASON, Binding, StageContext, StageOutput
+from corpus.stages.base import REASON, Binding, Collect, RowsNeeded, StageContext, StageOutput
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -81,6 +81,7 @@ def run_pipeline(
         items = plan(pipeline, output, only, force)  # missing inputs fail before anything is created
     check_writable(output)
     results: dict[int, dict[str, Any]] = {}
+    collected: dict[str, tuple[list[str], pieces.Collected]] = {}
     pending = list(range(len(items)))
     while pending:
         i = pending[0]
@@ -93,7 +94,9 @@ def run_pipeline(
             j := next((j for j in pending if j > chain[-1] and _feeds(items[chain[-1]], items[j])), None)
         ):
             chain.append(j)  # safe to run early: its one input is committed by then
-        manifests = run_chain(spark, pipeline, [items[j] for j in chain], output, progress=progress)
+        manifests = run_chain(
+            spark, pipeline, [items[j] for j in chain], output, progress=progress, collected=collected
+        )
         for j, m in zip(chain, manifests, strict=False):
             results[j] = {**_summary(m), "stage": items[j].spec.name, "status": "ran", "why": items[j].why}
             pending.remove(j)
@@ -207,15 +210,31 @@ def run_stage(
 
 
 def run_chain(
-    spark: SparkSession, pipeline: Pipeline, chain: list[PlanItem], output: str, progress: bool = True
+    spark: SparkSession,
+    pipeline: Pipeline,
+    chain: list[PlanItem],
+    output: str,
+    progress: bool = True,
+    collected: dict[str, tuple[list[str], pieces.Collected]] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the first stage of ``chain`` and as many of the following per-document stages as
     can go in the same pass over its input (each reads the previous one's rows only);
-    commit each in order. Returns the manifests of the stages run (at least the first)."""
+    commit each in order. Returns the manifests of the stages run (at least the first).
+
+    ``collected``: the run's store of :class:`~corpus.stages.base.Collect` results, by the
+    name of the stage they are for, with the input shards they were computed on: the pass
+    fills it for the stage after the chain, that stage's run takes it when its input is
+    those shards."""
     sc = spark.sparkContext
+    store = collected if collected is not None else {}
     first = _prepare(spark, pipeline, chain[0], output)
+    early = store.pop(chain[0].spec.name, None)
+    if early is not None and early[0] == _input_shards(first):
+        first.ctx.collected = early[1].rows
     with spark_progress(sc, f"{chain[0].spec.name} ({chain[0].spec.kind})", enabled=progress):
         with stage_timing(sc, chain[0].spec.name) as timing:
+            if first.ctx.collected is not None:
+                timing.extra_document_cpu_s += early[1].cpu_s  # spent in the upstream pass
             first.out = stages.load(chain[0].spec.kind).run(first.ctx, chain[0].spec.params)
             source = (
                 first.out.source if first.out.source is not None and _piece_input_shape(first.out) else None
@@ -225,16 +244,18 @@ def run_chain(
                 return [_finish_stage(spark, pipeline, first, output, timing)]
         staged = [first]
         timings_ = [timing]
+        collect, collect_for = None, None
         for item in chain[1:]:
-            planned = _plan_fused(spark, pipeline, item, output, staged[-1].out.document.schema)
+            planned, collect = _plan_fused(spark, pipeline, item, output, staged[-1].out.document.schema)
             if planned is None:
+                collect_for = item.spec.name if collect is not None else None
                 break
             staged.append(planned)
         steps = [pieces.Step(s.out.document, s.tmp, s.out.row_group_bytes) for s in staged]
         names = " + ".join(s.item.spec.name for s in staged)
         job = Timer()
         with stage_timing(sc, names) as job_timing:
-            written = pieces.run_chain(spark, files, steps, source)
+            written, gathered = pieces.run_chain(spark, files, steps, source, collect)
         job_s, job_extra = job.seconds, job_timing.result(job.seconds)
     cpu = [sum(w["doc_cpu_s"] + w["cpu_s"] for w in rows) for rows in written]
     manifests = []
@@ -272,17 +293,30 @@ def run_chain(
         manifests.append(
             _finish_stage(spark, pipeline, stage, output, timing, counts=counts, fused_with=fused)
         )
+    if collect_for is not None and gathered is not None:
+        store[collect_for] = ([s["file"] for s in manifests[-1].get("shards", [])], gathered)
     return manifests
+
+
+def _input_shards(stage: _Stage) -> list[str] | None:
+    """The shard files of a stage's one dataset input (None for other shapes)."""
+    if len(stage.manifests) != 1:
+        return None
+    return [s["file"] for s in next(iter(stage.manifests.values())).get("shards", [])]
 
 
 def _plan_fused(
     spark: SparkSession, pipeline: Pipeline, item: PlanItem, output: str, upstream: Any
-) -> _Stage | None:
+) -> tuple[_Stage | None, Collect | None]:
     """``item`` prepared on a stand-in for its upstream's rows, when it is a per-document
-    stage that can join the pass (else None, and its staging removed)."""
+    stage that can join the pass (else None, and its staging removed); and, when it cannot
+    join but asks for a :class:`~corpus.stages.base.Collect` over its input, that."""
     stage = _prepare(spark, pipeline, item, output, placeholder=_kept_schema(upstream))
+    collect = None
     try:
         stage.out = stages.load(item.spec.kind).run(stage.ctx, item.spec.params)
+    except RowsNeeded as needed:
+        stage.out, collect = None, needed.collect
     except Exception:  # e.g. a run() that needs its input's manifest: it runs after, alone
         stage.out = None
     ok = (
@@ -293,8 +327,8 @@ def _plan_fused(
     ok = ok and stage.out.retry_column is None and _piece_input_shape(stage.out)
     if not ok:
         fs.remove(stage.ctx.artifacts_dir)
-        return None
-    return stage
+        return None, collect
+    return stage, None
 
 
 def _piece_input_shape(out: StageOutput) -> bool:

@@ -119,6 +119,9 @@ class StageContext:
     """Where this stage writes artifact files: inside its temporary folder, committed with it."""
     cache_dir: str = ""
     """``<output>/_cache/<stage>/``: paid or slow work kept across killed runs; never committed."""
+    collected: list[dict[str, Any]] | None = None
+    """The rows of the stage's :class:`Collect` over its committed input, when the pass that
+    wrote the input computed them (None: the stage computes them itself)."""
     planning: bool = False
     """True while the runner plans a fused pass: ``inputs`` are empty stand-ins for rows not
     written yet. A stage whose ``run`` must see its input's rows (thresholds over all of them)
@@ -166,8 +169,26 @@ def roles_of(module: Any) -> dict[str, Role]:
     return getattr(module, "INPUTS", DEFAULT_INPUTS)
 
 
+@dataclass(frozen=True)
+class Collect:
+    """A stage-wide sum a stage needs before its own pass: ``fn(batch, params)`` on every row
+    group of its input gives a few rows of ``schema`` (Spark DDL), summed by the stage."""
+
+    fn: Callable[[Any, Any], Any]
+    params: Any
+    schema: str
+
+
 class RowsNeeded(Exception):
-    """Raised by a stage's ``run`` when :attr:`StageContext.planning`: it cannot join a fused pass."""
+    """Raised by a stage's ``run`` when :attr:`StageContext.planning`: it cannot join a fused pass.
+
+    With ``collect``, the pass that writes its input applies it to each row group it commits
+    (:mod:`corpus.engine.pieces`), and the stage finds the rows in
+    :attr:`StageContext.collected` instead of reading its input once more for them."""
+
+    def __init__(self, message: str, collect: Collect | None = None) -> None:
+        super().__init__(message)
+        self.collect = collect
 
 
 @dataclass

@@ -37,7 +37,7 @@ from pydantic import Field, field_validator
 
 from corpus.code import tier
 from corpus.errors import UserError
-from corpus.stages.base import Outside, Role, RowsNeeded, StageContext, StageOutput, StageParams
+from corpus.stages.base import Collect, Outside, Role, RowsNeeded, StageContext, StageOutput, StageParams
 from corpus.stages.bucket import FILE, frozen_thresholds
 
 INPUTS = {
@@ -189,8 +189,6 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     from corpus.engine.pieces import map_collect
     from corpus.engine.shard_map import shard_files
 
-    if ctx.planning:
-        raise RowsNeeded("code_tier's thresholds need every row of its input")
     df = ctx.input
     for c in (params.text_column, params.lang_column):
         if c not in df.columns:
@@ -201,20 +199,22 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
         raise UserError(
             f"stage {ctx.name!r}: {folder} holds no '{tier.OTHER}' model (classifiers/code_quality's shape)"
         )
-    frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
-
     # pass 1: (group, score, tokens) of every row, summed per (group, rounded score) in the
-    # tasks, then on the driver
+    # tasks, then on the driver; done by the pass that writes the input when it can
     spec = (folder, tuple(groups), params.text_column, params.lang_column)
-    pairs_spec = (*spec, params.token_column, params.chars_per_token)
-    files = shard_files(ctx.input_paths["input"], ctx.input_manifests["input"])
-    partial = map_collect(
-        ctx.spark,
-        files,
+    pairs = Collect(
         pairs_batch,
-        pairs_spec,
+        (*spec, params.token_column, params.chars_per_token),
         f"{MODEL_COLUMN} string, score double, tokens double, files long",
     )
+    if ctx.planning:
+        raise RowsNeeded("code_tier's thresholds need every row of its input", pairs)
+    frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
+    if ctx.collected is not None:
+        partial = ctx.collected
+    else:
+        files = shard_files(ctx.input_paths["input"], ctx.input_manifests["input"])
+        partial = map_collect(ctx.spark, files, pairs.fn, pairs.params, pairs.schema)
     sums: dict[tuple[str, float], list[float]] = {}
     for r in partial:
         c = sums.setdefault((r[MODEL_COLUMN], r["score"]), [0.0, 0])
@@ -250,6 +250,7 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     Path(ctx.artifacts_dir).mkdir(parents=True, exist_ok=True)
     (Path(ctx.artifacts_dir) / FILE).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     metrics = {"frozen": frozen is not None, "thresholds": per_group, "tiers": per_level}
+    metrics["sums_from"] = "upstream pass" if ctx.collected is not None else "own pass"
 
     # pass 2: score again and bucket, piece by piece (scoring is a pure function of the row)
     cuts = tuple((g, tuple(per_group[g]["thresholds"])) for g in present)

@@ -128,3 +128,45 @@ def test_heldout_files_labelled_low_land_in_low_more_often_than_in_high(spark, t
     expect = [int(buckets.assign(np.array([r[2]]), shipped[r[1]]["thresholds"])[0]) for r in frozen]
     assert [r[3] for r in frozen] == expect
     assert json.loads((out / "frozen" / "artifacts" / "thresholds.json").read_text())["groups"] == shipped
+
+
+def test_thresholds_summed_in_the_upstream_pass_give_the_same_tiers(spark, tmp_path):
+    """Fused (code_tier's per-group sums computed while code_filter's pass writes its rows)
+    and unfused runs commit the same tiers, thresholds and rows."""
+    import email
+    import sysconfig
+
+    import pyarrow.parquet as pq
+
+    from corpus.engine.manifest import read_manifest
+    from corpus.engine.runner import run_pipeline
+    from corpus.spec import load_pipeline_dict
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    roots = [str(Path(email.__file__).parent), str(stdlib / "json"), str(stdlib / "asyncio")]
+    stages = [
+        {"kind": "repos", "paths": roots},
+        {"kind": "code_filter"},
+        {"kind": "code_tier", "models": str(MODELS)},
+    ]
+    outs = {}
+    for fuse in (True, False):
+        out = tmp_path / f"fuse-{fuse}"
+        spec = {"name": "code", "output": str(out), "seed": 0, "stages": stages}
+        run_pipeline(spark, load_pipeline_dict(spec, tmp_path / "p.yaml"), progress=False, fuse=fuse)
+        outs[fuse] = out
+    fused, alone = (read_manifest(str(outs[f] / "code_tier")) for f in (True, False))
+    assert fused["metrics"]["sums_from"] == "upstream pass" and alone["metrics"]["sums_from"] == "own pass"
+    for key in ("thresholds", "tiers"):
+        assert fused["metrics"][key] == alone["metrics"][key]
+    assert fused["rows_kept"] == alone["rows_kept"] > 50
+
+    def rows(out):
+        files = sorted((out / "code_tier").glob("part-*.parquet"))
+        return [
+            r
+            for f in files
+            for r in pq.read_table(f, columns=["id", "quality_level", "score_code_quality"]).to_pylist()
+        ]
+
+    assert rows(outs[True]) == rows(outs[False])

@@ -44,14 +44,19 @@ def test_chain_nests_pieces_and_row_groups(spark, tmp_path):
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     from corpus.engine.arrow_map import DocumentMap, with_columns
-    from corpus.engine.pieces import Step, run_chain
+    from corpus.engine.pieces import Step, map_collect, run_chain
     from corpus.engine.write import finish
+    from corpus.stages.base import Collect
 
     def drop_thirds(batch, _):
         xs = batch.column("x").to_pylist()
         return with_columns(
             batch, {"y": pa.array([x * 2 for x in xs])}, [None if x % 3 else "a:third" for x in xs]
         )
+
+    def group_sum(batch, _):  # one row per row group: which rows, and a sum over them
+        ids, xs = batch.column("id").to_pylist(), batch.column("x").to_pylist()
+        return pa.RecordBatch.from_pydict({"ids": [",".join(ids)], "total": [sum(xs)]})
 
     def drop_fourths(batch, _):
         ys = batch.column("y").to_pylist()
@@ -73,15 +78,16 @@ def test_chain_nests_pieces_and_row_groups(spark, tmp_path):
     def commit(folder, written, schema):
         return finish(str(folder), [w for w in written if w["part"] != "stats"], schema)
 
-    fused = run_chain(
+    fused, gathered = run_chain(
         spark,
         files,
         [Step(first, str(tmp_path / "f1"), 1 << 20, 3), Step(second, str(tmp_path / "f2"), 1 << 20, 3)],
+        collect=Collect(group_sum, None, "ids string, total long"),
     )
     f1, f2 = commit(tmp_path / "f1", fused[0], kept1), commit(tmp_path / "f2", fused[1], kept1)
-    (alone1,) = run_chain(spark, files, [Step(first, str(tmp_path / "a1"), 1 << 20, 3)])
+    (alone1,), _ = run_chain(spark, files, [Step(first, str(tmp_path / "a1"), 1 << 20, 3)])
     a1 = commit(tmp_path / "a1", alone1, kept1)
-    (alone2,) = run_chain(
+    (alone2,), _ = run_chain(
         spark,
         [str(tmp_path / "a1" / s["file"]) for s in a1["shards"]],
         [Step(second, str(tmp_path / "a2"), 1 << 20, 3)],
@@ -91,3 +97,11 @@ def test_chain_nests_pieces_and_row_groups(spark, tmp_path):
     assert len(f1["shards"]) == 8 and len(f2["shards"]) > len(f1["shards"])  # 8 pieces, nested groups
     assert (f1, f2) == (a1, a2)
     assert f2["rows_kept"] + f2["rows_removed"] == f1["rows_kept"] and f2["removed_by_reason"]["b:fourth"] > 0
+
+    # the collector saw exactly the row groups a later pass reads from the committed files
+    committed = [str(tmp_path / "f2" / s["file"]) for s in f2["shards"]]
+    later = map_collect(spark, committed, group_sum, None, "ids string, total long")
+    assert sorted(map(tuple, (r.values() for r in gathered.rows))) == sorted(
+        map(tuple, (r.values() for r in later))
+    )
+    assert len(later) == sum(pq.ParquetFile(f).metadata.num_row_groups for f in committed) > 8
