@@ -13,9 +13,11 @@ buckets), so ``bucket`` 0 / 1 / 2 = ``quality_level`` low / medium / high, each 
 judged against its own files (scores of different models are not comparable). Thresholds
 are exact: tokens are summed per (group, rounded score) in the tasks and only those sums are
 collected (at most 10,001 per group and task). Two passes: the first scores every file for those
-sums, the second scores it again (a pure function of the row, cheap next to a shuffle of the
-texts) and buckets it piece by piece (:mod:`corpus.engine.pieces`); a code_tier after a
-per-document stage runs once that stage is committed (it needs all of its rows). Tokens per file: ``n_tokens`` when present, else
+sums (inside the pass that writes the input when that is a fused per-document pass:
+:class:`~corpus.stages.base.Collect`) and keeps the scores per row group in the stage's cache
+folder; the second buckets every row group with them (scoring again one it does not find) and
+writes the rows (:mod:`corpus.engine.pieces`); a code_tier after a per-document stage runs
+once that stage is committed (it needs all of its rows). Tokens per file: ``n_tokens`` when present, else
 ``length(text) / chars_per_token``, at least 1.
 
 Frozen thresholds: ``thresholds_from`` (an earlier code_tier stage folder, or any folder with
@@ -36,6 +38,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from corpus.code import tier
+from corpus.engine import fs
 from corpus.errors import UserError
 from corpus.stages.base import Collect, Outside, Role, RowsNeeded, StageContext, StageOutput, StageParams
 from corpus.stages.bucket import FILE, frozen_thresholds
@@ -111,6 +114,46 @@ def tier_score_batch(batch: pa.RecordBatch, spec: tuple[str, tuple[str, ...], st
     )
 
 
+def _batch_key(batch: pa.RecordBatch) -> str:
+    """A row group's name in the scores cache: a hash of its ids (unique per row)."""
+    import hashlib
+
+    ids = "\x1f".join(str(i) for i in batch.column("id").to_pylist())
+    return hashlib.blake2b(ids.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _save_scores(folder: str, batch: pa.RecordBatch, scores: Any) -> None:
+    """Keep pass 1's rounded scores of ``batch`` for pass 2 (``.npy``, written then renamed)."""
+    import io
+
+    import numpy as np
+
+    from corpus.engine import fs
+
+    path = fs.join(folder, _batch_key(batch) + ".npy")
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(scores, dtype=np.float64), allow_pickle=False)
+    with fs.open_binary_write(path + ".tmp") as f:
+        f.write(buf.getvalue())
+    fs.rename(path + ".tmp", path)
+
+
+def _load_scores(folder: str, batch: pa.RecordBatch) -> Any:
+    """Pass 1's scores of ``batch``, or None (not cached, or not the same rows)."""
+    import io
+
+    import numpy as np
+
+    from corpus.engine import fs
+
+    path = fs.join(folder, _batch_key(batch) + ".npy")
+    if not fs.is_file(path):
+        return None
+    with fs.open_binary(path) as f:
+        scores = np.load(io.BytesIO(f.read()), allow_pickle=False)
+    return scores if len(scores) == batch.num_rows else None
+
+
 def thresholds(pairs: list[tuple[str, float, float]], percentiles: list[float]) -> dict[str, Any]:
     """Per group ``{thresholds, files, tokens}`` from ``(group, score, tokens)`` rows (a score
     may repeat: :func:`corpus.scoring.buckets.weighted_thresholds` sums ties the same way)."""
@@ -135,8 +178,18 @@ def tier_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
     from corpus.engine.arrow_map import with_columns
     from corpus.scoring import buckets
 
-    folder, groups, text_column, lang_column, cuts, columns = spec
-    scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
+    folder, groups, text_column, lang_column, cuts, columns, cache = spec
+    cached = _load_scores(cache, batch) if cache else None
+    if cached is None:
+        scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
+    else:  # scored by pass 1 in this run: the same function of the same rows
+        langs = batch.column(lang_column).to_pylist()
+        scored = pa.RecordBatch.from_pydict(
+            {
+                MODEL_COLUMN: pa.array([model_of(x, list(groups)) for x in langs], pa.string()),
+                "_score": pa.array(cached, pa.float64()),
+            }
+        )
     models = np.asarray(scored.column(MODEL_COLUMN).to_pylist(), dtype=object)
     scores = scored.column("_score").to_numpy()
     bucket_of = np.zeros(len(models), dtype=np.int32)
@@ -161,8 +214,10 @@ def pairs_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
     what the thresholds are computed from (tokens per file at least 1)."""
     import numpy as np
 
-    folder, groups, text_column, lang_column, token_column, chars_per_token = spec
+    folder, groups, text_column, lang_column, token_column, chars_per_token, cache = spec
     scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
+    if cache:
+        _save_scores(cache, batch, scored.column("_score").to_numpy())
     if token_column in batch.schema.names:
         tokens = np.nan_to_num(np.asarray(batch.column(token_column).to_pylist(), dtype=np.float64), nan=0.0)
     else:
@@ -202,17 +257,24 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     # pass 1: (group, score, tokens) of every row, summed per (group, rounded score) in the
     # tasks, then on the driver; done by the pass that writes the input when it can
     spec = (folder, tuple(groups), params.text_column, params.lang_column)
+    # pass 1 keeps its scores for pass 2 in the cache folder, emptied before pass 1 and after
+    # the write: pass 2 only reads scores this run's pass 1 wrote
+    cache = fs.join(ctx.cache_dir, "scores")
     pairs = Collect(
         pairs_batch,
-        (*spec, params.token_column, params.chars_per_token),
+        (*spec, params.token_column, params.chars_per_token, cache),
         f"{MODEL_COLUMN} string, score double, tokens double, files long",
     )
     if ctx.planning:
+        fs.remove(cache)
+        fs.makedirs(cache)
         raise RowsNeeded("code_tier's thresholds need every row of its input", pairs)
     frozen = frozen_thresholds(ctx, params.thresholds_from, "code_tier")
     if ctx.collected is not None:
         partial = ctx.collected
     else:
+        fs.remove(cache)
+        fs.makedirs(cache)
         files = shard_files(ctx.input_paths["input"], ctx.input_manifests["input"])
         partial = map_collect(ctx.spark, files, pairs.fn, pairs.params, pairs.schema)
     sums: dict[tuple[str, float], list[float]] = {}
@@ -252,9 +314,17 @@ def run(ctx: StageContext, params: Params) -> StageOutput:
     metrics = {"frozen": frozen is not None, "thresholds": per_group, "tiers": per_level}
     metrics["sums_from"] = "upstream pass" if ctx.collected is not None else "own pass"
 
-    # pass 2: score again and bucket, piece by piece (scoring is a pure function of the row)
+    # pass 2: bucket piece by piece, with pass 1's scores (a row group not found in the cache
+    # is scored again: scoring is a pure function of the row)
     cuts = tuple((g, tuple(per_group[g]["thresholds"])) for g in present)
     columns = (params.score_column, params.bucket_column, params.level_column)
     added = [(MODEL_COLUMN, "string"), (params.score_column, "double")]
     added += [(params.bucket_column, "int"), (params.level_column, "string")]
-    return document_stage(ctx, tier_batch, (*spec, cuts, columns), added, metrics=metrics)
+
+    def drop_cache(_kept: Any) -> dict[str, Any]:
+        fs.remove(cache)
+        return {}
+
+    return document_stage(
+        ctx, tier_batch, (*spec, cuts, columns, cache), added, metrics=metrics, after_write=drop_cache
+    )

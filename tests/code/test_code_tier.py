@@ -139,7 +139,7 @@ def test_thresholds_summed_in_the_upstream_pass_give_the_same_tiers(spark, tmp_p
     import pyarrow.parquet as pq
 
     from corpus.engine.manifest import read_manifest
-    from corpus.engine.runner import run_pipeline
+    from corpus.engine.runner import CACHE, run_pipeline
     from corpus.spec import load_pipeline_dict
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -170,3 +170,32 @@ def test_thresholds_summed_in_the_upstream_pass_give_the_same_tiers(spark, tmp_p
         ]
 
     assert rows(outs[True]) == rows(outs[False])
+    assert (outs[True] / CACHE / "code_tier").is_dir()
+    assert not (outs[True] / CACHE / "code_tier" / "scores").exists()  # pass 1 scores: dropped
+
+
+def test_pass_two_takes_pass_one_scores_of_the_same_rows_only(tmp_path):
+    """Pass 1 keeps each row group's scores; pass 2 uses them for exactly those rows (here with
+    a models folder that does not exist, so scoring again would fail) and scores anything else."""
+    import pytest
+
+    from corpus.stages import code_tier
+
+    texts = [Path(json.__file__).read_text(), Path(tier.__file__).read_text(), "int main() { return 0; }\n"]
+    batch = pa.RecordBatch.from_pydict(
+        {"id": ["a", "b", "c"], "text": texts, "lang": ["Python", "Python", "C"]}
+    )
+    groups = tuple(code_tier.available(str(MODELS)))
+    cache = str(tmp_path / "scores")
+    (tmp_path / "scores").mkdir()
+    code_tier.pairs_batch(batch, (str(MODELS), groups, "text", "lang", "n_tokens", 4.0, cache))
+    cuts = tuple((g, (0.3, 0.6)) for g in groups)
+    columns = ("score_code_quality", "bucket", "quality_level")
+    scored = code_tier.tier_batch(batch, (str(MODELS), groups, "text", "lang", cuts, columns, None))
+    cached = code_tier.tier_batch(
+        batch, (str(tmp_path / "gone"), groups, "text", "lang", cuts, columns, cache)
+    )
+    assert cached.to_pylist() == scored.to_pylist()
+    other = batch.slice(0, 2)  # other rows: not in the cache, scored (and the models are gone)
+    with pytest.raises(Exception):  # noqa: B017 - any failure to load the missing model
+        code_tier.tier_batch(other, (str(tmp_path / "gone"), groups, "text", "lang", cuts, columns, cache))
