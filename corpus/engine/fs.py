@@ -11,6 +11,7 @@ import posixpath
 
 import fsspec
 from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 _FSSPEC_PROTOCOL = {"s3a": "s3", "s3n": "s3"}
 
@@ -136,12 +137,44 @@ def match(pattern: str) -> dict[str, dict]:
     if _GLOB_MAGIC & set(p):
         found = fs.glob(p, detail=True)
     elif fs.isdir(p):
-        found = fs.find(p, detail=True)
+        found = _local_find(p) if isinstance(fs, LocalFileSystem) else fs.find(p, detail=True)
     elif fs.isfile(p):
         found = {p: fs.info(p)}
     else:
         found = {}
     return {(k if "://" in k else prefix + k): v for k, v in sorted(found.items()) if v.get("type") == "file"}
+
+
+def _local_find(root: str) -> dict[str, dict]:
+    """The regular files under a local folder as fsspec's ``find(detail=True)`` lists them (no
+    symlinks, not below symlinked folders), with ``size`` and ``mtime_ns`` from one ``stat``
+    each: fsspec stats every entry and :func:`mtime_token` stats each file again (1.3 s of
+    driver time for the code benchmark's 68,454 files)."""
+    import os
+
+    found: dict[str, dict] = {}
+    stack = [os.path.abspath(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    st = e.stat(follow_symlinks=False)
+                    found[e.path] = {
+                        "name": e.path,
+                        "size": st.st_size,
+                        "type": "file",
+                        "mtime_ns": st.st_mtime_ns,
+                    }
+            except OSError:  # vanished while listed
+                continue
+    return found
 
 
 def is_dir(url: str) -> bool:
@@ -165,6 +198,8 @@ def mtime_token(url: str, info: dict) -> str:
     ``st_mtime_ns``; for object stores the first of their modification fields (``mtime``,
     ``LastModified``, ``last_modified``, ``updated``), else the ETag."""
     if "://" not in url or url.startswith("file://"):
+        if info.get("mtime_ns") is not None:  # from :func:`match`'s own listing
+            return str(info["mtime_ns"])
         import os
 
         return str(os.stat(url.removeprefix("file://")).st_mtime_ns)

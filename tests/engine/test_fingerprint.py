@@ -218,3 +218,30 @@ def test_plain_folder_for_an_artifact_role_is_a_tree(tmp_path):
     assert [(e["path"], e["kind"]) for e in resolve(tmp_path, "tokenize", inputs=inputs)] == [
         ("tokenizers/web", "tree")
     ]
+
+
+def test_local_folder_listing_matches_fsspec_find(tmp_path):
+    """fs.match's own scandir listing of a local folder gives fsspec find's regular files,
+    sizes and the same mtime tokens (so fingerprints do not change)."""
+    import os
+
+    import fsspec
+
+    from corpus.engine import fs
+
+    for rel, size in [("a.py", 3), ("d/b.py", 10), ("d/e/c.txt", 0), (".git/x", 5), ("z/y/w.bin", 7)]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x" * size)
+    os.symlink(tmp_path / "a.py", tmp_path / "link.py")
+    os.symlink(tmp_path / "d", tmp_path / "linked")
+    os.mkfifo(tmp_path / "fifo")
+
+    ours = fs.match(str(tmp_path))
+    theirs = {
+        k: v
+        for k, v in fsspec.filesystem("file").find(str(tmp_path), detail=True).items()
+        if v["type"] == "file"
+    }
+    assert list(ours) == sorted(theirs) and len(ours) == 5
+    assert {k: v["size"] for k, v in ours.items()} == {k: v["size"] for k, v in theirs.items()}
+    assert all(fs.mtime_token(k, v) == str(os.stat(k).st_mtime_ns) for k, v in ours.items())
