@@ -20,9 +20,11 @@ Overhead = ours / raw - 1 (target <= 20 %). The load average is printed beside e
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -76,6 +78,7 @@ def main() -> None:
     head = classifier.describe(args.model)
     data = texts(args.docs, head["max_chars"])
     tmp = Path(tempfile.mkdtemp(prefix="bench-head-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the inputs and outputs go with the process
     pq.write_table(
         pa.table({"id": [f"t{i:06d}" for i in range(len(data))], "text": data}), tmp / "docs.parquet"
     )

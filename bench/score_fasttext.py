@@ -25,9 +25,11 @@ Wall time depends on the shared machine's load: the load average is printed besi
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -115,6 +117,7 @@ def main() -> None:
     model = classifier.describe(args.model)
     texts = documents(args.docs, model["max_chars"])
     tmp = Path(tempfile.mkdtemp(prefix="bench-score-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the inputs and outputs go with the process
     ids = [f"doc{i:07d}" for i in range(len(texts))]
     pq.write_table(pa.table({"id": ids, "text": texts}), tmp / "docs.parquet")
 

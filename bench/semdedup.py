@@ -35,9 +35,11 @@ workers have torch, sentence-transformers and the model loaded already.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -149,6 +151,7 @@ def ours(docs: list[str]) -> list[tuple[Clock, dict, str]]:
     from corpus.stages.base import StageOutput
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-semdedup-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the inputs and outputs go with the process
     src = tmp / "docs.parquet"
     pq.write_table(pa.table({"id": [f"d{i:06d}" for i in range(len(docs))], "text": docs}), src)
     spark = get_spark("local[2]")

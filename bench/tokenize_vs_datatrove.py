@@ -17,8 +17,10 @@ Run: .venv/bin/python bench/tokenize_vs_datatrove.py [--vocab 32768] [--repeat 3
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -70,6 +72,7 @@ def main() -> None:
 
     docs = documents()
     tmp = Path(tempfile.mkdtemp(prefix="bench-tok-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the inputs and outputs go with the process
     if args.tokenizer:
         tok_path, secs = Path(args.tokenizer), 0.0
     else:
