@@ -128,8 +128,6 @@ def _save_scores(folder: str, batch: pa.RecordBatch, scores: Any) -> None:
 
     import numpy as np
 
-    from corpus.engine import fs
-
     path = fs.join(folder, _batch_key(batch) + ".npy")
     buf = io.BytesIO()
     np.save(buf, np.asarray(scores, dtype=np.float64), allow_pickle=False)
@@ -143,8 +141,6 @@ def _load_scores(folder: str, batch: pa.RecordBatch) -> Any:
     import io
 
     import numpy as np
-
-    from corpus.engine import fs
 
     path = fs.join(folder, _batch_key(batch) + ".npy")
     if not fs.is_file(path):

@@ -139,8 +139,9 @@ def _sandboxed(
 def _sandbox(timeout_s: float) -> ExtractorSandbox:
     """This process's sandbox, kept across calls: starting one forks the whole worker
     (trafilatura, lxml, the heuristics' spaCy tables ...), 0.16 s of CPU each, measured on the
-    web bench's pages, where a sandbox per batch forked about 50 times per run. The child
-    ends when this process does (its pipe closes); one killed for a timeout is replaced."""
+    web bench's pages, where a sandbox per batch forked about 50 times per run. The kernel
+    kills the child when this process ends (:func:`_die_with_parent`); one killed for a
+    timeout is replaced at the next page."""
     global _SANDBOX, _OWNER
     if _SANDBOX is None or _OWNER != os.getpid():  # none yet, or inherited through a fork
         _warm_parent()

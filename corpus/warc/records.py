@@ -203,17 +203,26 @@ class FileReader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
             fh = fsspec.open(self.path, "rb").open()
-            if self.parts > 1:
-                size = fh.seek(0, 2)
-                fh.seek(0)
-                self.lo = size * self.part // self.parts
-                self.hi = size * (self.part + 1) // self.parts if self.part + 1 < self.parts else math.inf
         except Exception as err:  # noqa: BLE001 - any open failure is a row, not a crash
             if self.part == 0:
                 yield self._file_row("warc:unreadable_file", -1, err)
             return
         with fh:
+            if self.parts > 1 and not self._set_range(fh):
+                return
             yield from (row for row in self._read(fh) if self._mine(row["warc_offset"]))
+
+    def _set_range(self, fh: IO[bytes]) -> bool:
+        """This part's byte range from the file's size; a stream that cannot tell its size
+        goes whole to part 0. False: nothing of the file is this part's."""
+        try:
+            size = fh.seek(0, 2)
+            fh.seek(0)
+        except Exception:  # noqa: BLE001 - not seekable: read whole, by part 0
+            return self._whole_file_to_part_zero()
+        self.lo = size * self.part // self.parts
+        self.hi = size * (self.part + 1) // self.parts if self.part + 1 < self.parts else math.inf
+        return True
 
     def _read(self, fh: IO[bytes]) -> Iterator[dict[str, Any]]:
         try:
