@@ -55,6 +55,10 @@ def preload() -> list[str]:
 
 
 if __name__ == "__main__":
+    from corpus.engine import zygote
+
+    if os.environ.get(zygote.ENV) and zygote.hand_over(os.environ[zygote.ENV]):
+        raise SystemExit(0)
     preload()
     from pyspark.daemon import manager
 

@@ -101,6 +101,13 @@ def _launch_gateway_quietly(options: dict[str, str]) -> None:
     SparkContext._ensure_initialized(gateway=gateway)
 
 
+def _jvm_running() -> bool:
+    """A JVM (and so, perhaps, a worker daemon) is already there: a reused session."""
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def get_spark(
     master: str | None = None,
     conf: dict[str, str] | None = None,
@@ -144,10 +151,13 @@ def get_spark(
         "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
     }
     if preload:
-        from corpus.engine import daemon
+        from corpus.engine import daemon, zygote
 
         options["spark.python.daemon.module"] = daemon.MODULE
         options[f"spark.executorEnv.{daemon.PRELOAD_ENV}"] = ",".join(preload)
+        started = _jvm_running()
+        if not started and _LOCAL.fullmatch(options["spark.master"]) and (path := zygote.start(preload)):
+            options[f"spark.executorEnv.{zygote.ENV}"] = path
     options.update({key: str(value) for key, value in (conf or {}).items()})
     _launch_gateway_quietly(options)
     builder = SparkSession.builder

@@ -62,7 +62,9 @@ def test_files_are_split_only_when_fewer_than_the_cores_want(cores, files, parts
     listing = [(f"/x/{i}.warc.gz", f"{i}.warc.gz") for i in range(files)]
     units = [json.loads(u) for u in plan_units(listing, Params(paths=["x"]), cores)]
     assert len(units) == files * parts and {u["parts"] for u in units} == {parts}
-    assert [(u["files"][0][0], u["part"]) for u in units] == [(p, k) for p, _ in listing for k in range(parts)]
+    assert [(u["files"][0][0], u["part"]) for u in units] == [
+        (p, k) for p, _ in listing for k in range(parts)
+    ]
     assert len(plan_units(listing, Params(paths=["x"], parts_per_file=1), cores)) == files
 
 

@@ -134,7 +134,9 @@ def test_files_split_in_parts_commit_the_same_rows_in_the_same_order(spark, tmp_
     def committed(parts: int | None) -> tuple[list, list, dict]:
         out = tmp_path / f"parts-{parts}"
         manifest = run_stage_for_test(spark, "warc", {"paths": paths, "parts_per_file": parts}, str(out))
-        kept = [r for f in sorted((out / "warc").glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
+        kept = [
+            r for f in sorted((out / "warc").glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()
+        ]
         removed = sorted(
             (r["id"], r["reason"])
             for f in (out / "warc" / "_removed").glob("part-*.parquet")
