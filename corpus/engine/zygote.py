@@ -97,7 +97,15 @@ def hand_over(path: str) -> bool:
         return False
     if not pid:
         return False
-    signal.signal(signal.SIGTERM, lambda *_: (os.kill(pid, signal.SIGTERM), os._exit(0)))
+
+    def stop(*_: object) -> None:  # Spark stops its daemon with SIGTERM: pass it on
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:  # already gone
+            pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     sock.settimeout(None)
     while sock.recv(64):  # closed by the zygote when the daemon ends
         pass
