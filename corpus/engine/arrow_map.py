@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from corpus.engine import timings
-from corpus.engine.listing import listing_map
+from corpus.engine.listing import TASKS_PER_CORE, listing_map
 from corpus.stages.base import REASON, StageContext, StageOutput
 
 if TYPE_CHECKING:
@@ -154,10 +154,10 @@ class SourceMap:
     units: list[str]
     read: Callable[[str, Any], Iterator[pa.RecordBatch]]
     params: Any
-    tasks_per_core: int = 4
+    tasks_per_core: int = TASKS_PER_CORE
     """Units go to at most this many Spark tasks a core (runs of consecutive units): more for
     units that take seconds each (WARC files), so the scheduler evens them out; a Spark task
-    costs tens of milliseconds (:data:`corpus.engine.pieces.TASKS_PER_CORE`)."""
+    costs tens of milliseconds (:data:`corpus.engine.listing.TASKS_PER_CORE`)."""
 
 
 def source_stage(
@@ -166,7 +166,7 @@ def source_stage(
     read: Callable[[str, Any], Iterator[pa.RecordBatch]],
     params: Any,
     schema: StructType,
-    tasks_per_core: int = 4,
+    tasks_per_core: int = TASKS_PER_CORE,
     **output: Any,
 ) -> StageOutput:
     """The whole ``run`` of a source stage that reads work ``units`` with ``read`` (see

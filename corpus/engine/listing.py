@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
+TASKS_PER_CORE = 4
+"""Pieces (row groups, source units) go to at most this many Spark tasks per core, each a run
+of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, a cheap stage
+(a fastText score) about as much per 1,000-row piece, and four tasks a core still even out
+pieces of unequal cost. Output files are per piece either way."""
+
 
 def listing_map(
     spark: SparkSession,

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from corpus.engine import fs, timings
 from corpus.engine.arrow_map import DocumentMap, SourceMap, _conform, arrow_schema
 from corpus.engine.arrow_write import BATCH_BYTES, KEPT, REMOVED_PART, ROW_GROUP_ROWS, STATS, Shard, _as
-from corpus.engine.listing import listing_map
+from corpus.engine.listing import TASKS_PER_CORE, listing_map
 from corpus.engine.manifest import REASON_GROUP, REMOVED
 from corpus.stages.base import REASON, Collect
 
@@ -51,11 +51,6 @@ its output rows as an Arrow IPC stream."""
 COLLECTED = "collected"
 READ_ROWS = 1000
 """Rows per batch read from a piece (as Spark's ``arrow.maxRecordsPerBatch``)."""
-TASKS_PER_CORE = 4
-"""Pieces (row groups, source units) go to at most this many Spark tasks per core, each a run
-of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, a cheap stage
-(a fastText score) about as much per 1,000-row piece, and four tasks a core still even out
-pieces of unequal cost. Output files are per piece either way."""
 
 
 def _tasks(

@@ -89,7 +89,7 @@ def _launch_gateway_quietly(options: dict[str, str]) -> None:
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
 
-    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+    if _jvm_running():
         return
     code = f"DROP = {_DROP_LINES!r}\n{_FILTER}"
     line_filter = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
@@ -102,10 +102,10 @@ def _launch_gateway_quietly(options: dict[str, str]) -> None:
 
 
 def _jvm_running() -> bool:
-    """A JVM (and so, perhaps, a worker daemon) is already there: a reused session."""
+    """A JVM is already there: a reused session, or spark-submit's JVM."""
     from pyspark import SparkContext
 
-    return SparkContext._active_spark_context is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+    return SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def get_spark(

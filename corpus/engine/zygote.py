@@ -16,8 +16,6 @@ Linux only (``socket.send_fds``, ``PR_SET_PDEATHSIG``); every process here dies 
 from __future__ import annotations
 
 import atexit
-import ctypes
-import ctypes.util
 import json
 import os
 import select
@@ -29,16 +27,11 @@ import sys
 import tempfile
 import time
 
+from corpus.engine.lifetime import die_with_parent
+
 ENV = "CORPUS_ZYGOTE"
 """The socket path, in the daemon's environment (``spark.executorEnv``)."""
 MODULE = "corpus.engine.zygote"
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl(1, signal.SIGKILL)
-    except (AttributeError, OSError, TypeError):
-        pass
 
 
 def supported() -> bool:
@@ -114,7 +107,7 @@ def hand_over(path: str) -> bool:
 
 def _run_daemon(message: bytes, fds: list[int]) -> None:
     """In the forked child: become the daemon Spark started, on its pipes and environment."""
-    _die_with_parent()
+    die_with_parent()
     spec = json.loads(message)
     for target, fd in enumerate(fds[:3]):
         os.dup2(fd, target)
@@ -173,7 +166,5 @@ def _serve(path: str) -> None:
 
 
 if __name__ == "__main__":
-    _die_with_parent()
-    if os.getppid() != int(sys.argv[2]):
-        sys.exit(0)
+    die_with_parent(int(sys.argv[2]))
     _serve(sys.argv[1])

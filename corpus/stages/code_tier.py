@@ -89,6 +89,11 @@ def model_of(lang: str | None, groups: list[str]) -> str:
     return g if g in groups else tier.OTHER
 
 
+def models_of(langs: list[str | None], groups: tuple[str, ...]) -> list[str]:
+    """The model group of each row's language."""
+    return [model_of(lang, list(groups)) for lang in langs]
+
+
 def tier_score_batch(batch: pa.RecordBatch, spec: tuple[str, tuple[str, ...], str, str]) -> pa.RecordBatch:
     """Adds ``code_model`` (the group whose model scored the row) and the rounded score."""
     import numpy as np
@@ -99,7 +104,7 @@ def tier_score_batch(batch: pa.RecordBatch, spec: tuple[str, tuple[str, ...], st
     folder, groups, text_column, lang_column = spec
     texts = batch.column(text_column).to_pylist()
     langs = batch.column(lang_column).to_pylist()
-    models = [model_of(lang, list(groups)) for lang in langs]
+    models = models_of(langs, groups)
     scores = np.zeros(len(texts), dtype=np.float64)
     for g in sorted(set(models)):
         idx = [i for i, m in enumerate(models) if m == g]
@@ -179,10 +184,9 @@ def tier_batch(batch: pa.RecordBatch, spec: tuple) -> pa.RecordBatch:
     if cached is None:
         scored = tier_score_batch(batch, (folder, groups, text_column, lang_column))
     else:  # scored by pass 1 in this run: the same function of the same rows
-        langs = batch.column(lang_column).to_pylist()
         scored = pa.RecordBatch.from_pydict(
             {
-                MODEL_COLUMN: pa.array([model_of(x, list(groups)) for x in langs], pa.string()),
+                MODEL_COLUMN: pa.array(models_of(batch.column(lang_column).to_pylist(), groups), pa.string()),
                 "_score": pa.array(cached, pa.float64()),
             }
         )

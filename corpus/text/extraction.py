@@ -10,11 +10,8 @@ latter returns the text only and we also keep the title and the date.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import os
-import signal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +19,7 @@ import trafilatura  # imported in the parent so the forked child starts warm
 from datatrove.pipeline.extractors.base import ExtractorSandbox
 from loguru import logger
 
-from corpus.engine import timings
+from corpus.engine import lifetime, timings
 
 # The sandbox logs process clean-up at INFO on every exit; that is noise in Spark worker logs.
 logger.disable("datatrove.pipeline.extractors")
@@ -112,26 +109,15 @@ _GUARDED = 0
 """Pid of the process whose parent-death signal is set (the sandbox child, after its first page)."""
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: have the kernel kill this process when ``parent`` ends. A kept sandbox child
-    outlives its batch, and PySpark ends its workers with ``os._exit`` (no atexit clean-up)
-    or SIGKILL; the child also holds both ends of its pipe, so it would never see EOF."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (AttributeError, OSError, TypeError):  # not Linux: the atexit clean-up only
-        return
-    if os.getppid() != parent:  # the parent ended before the signal was armed
-        os._exit(0)
-
-
 def _sandboxed(
     html: str, url: str | None, options: ExtractOptions, parent: int
 ) -> Extracted | ExtractionError:
     """:func:`extract_html` as the sandbox child runs it (the first call arms the guard)."""
     global _GUARDED
     if _GUARDED != os.getpid():
-        _die_with_parent(parent)
+        # a kept child outlives its batch; PySpark ends workers with os._exit or SIGKILL, and
+        # the child holds both ends of its pipe, so it would never see EOF
+        lifetime.die_with_parent(parent)
         _GUARDED = os.getpid()
     return extract_html(html, url, options)
 
@@ -140,7 +126,7 @@ def _sandbox(timeout_s: float) -> ExtractorSandbox:
     """This process's sandbox, kept across calls: starting one forks the whole worker
     (trafilatura, lxml, the heuristics' spaCy tables ...), 0.16 s of CPU each, measured on the
     web bench's pages, where a sandbox per batch forked about 50 times per run. The kernel
-    kills the child when this process ends (:func:`_die_with_parent`); one killed for a
+    kills the child when this process ends (:func:`~corpus.engine.lifetime.die_with_parent`); one killed for a
     timeout is replaced at the next page."""
     global _SANDBOX, _OWNER
     if _SANDBOX is None or _OWNER != os.getpid():  # none yet, or inherited through a fork

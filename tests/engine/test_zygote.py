@@ -44,12 +44,12 @@ def _daemon(socket_path: str) -> tuple[subprocess.Popen, int]:
 
 def test_the_daemon_runs_in_a_child_of_the_warm_zygote_and_ends_with_its_stdin():
     path = zygote.start(["json"])
+    proc, port = _daemon(path)  # once the port is written, the zygote runs under its own command line
     (zpid,) = [
         int(p.name)
         for p in Path("/proc").iterdir()
-        if p.name.isdigit() and _cmd(p).endswith(path + f" {os.getpid()}")
+        if p.name.isdigit() and _cmd(p).endswith(path + f" {os.getpid()}") and _parent(p) == os.getpid()
     ]
-    proc, port = _daemon(path)
     assert 0 < port < 65536
     managers = _children(zpid)
     assert len(managers) == 1 and managers[0] != proc.pid  # the daemon runs forked from the zygote
@@ -68,6 +68,13 @@ def test_without_a_zygote_the_daemon_runs_itself(tmp_path):
     assert not _children(proc.pid)  # PySpark's manager, in this very process, with no worker yet
     proc.stdin.close()
     proc.wait(timeout=20)  # PySpark's own shutdown (its exit code is PySpark's)
+
+
+def _parent(p: Path) -> int:
+    try:
+        return int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _cmd(p: Path) -> str:
