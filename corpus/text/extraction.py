@@ -20,6 +20,10 @@ from datatrove.pipeline.extractors.base import ExtractorSandbox
 from loguru import logger
 
 from corpus.engine import lifetime, timings
+from corpus.text import trafilatura_fast
+
+# same output, less CPU: see corpus/text/trafilatura_fast.py (installed before any fork)
+trafilatura_fast.install()
 
 # The sandbox logs process clean-up at INFO on every exit; that is noise in Spark worker logs.
 logger.disable("datatrove.pipeline.extractors")
