@@ -12,8 +12,10 @@ measure of ``tests/web/test_extract.py``). The settings:
 * ``fast``: trafilatura's ``fast=True``: no readability / jusText comparison after its own
   extraction;
 * ``no_metadata``: without title and date (htmldate);
-* ``fast, no_metadata``: both, what datatrove's ``Trafilatura`` step is closest to (it keeps the
-  fallback and drops metadata).
+* ``fast, no_metadata``: both;
+* ``no_metadata, stock``: ``no_metadata`` with trafilatura's own XPaths and stoplist instead of
+  :mod:`corpus.text.trafilatura_fast`'s stand-ins (same output): what datatrove's
+  ``Trafilatura`` step runs (fallback on, no metadata).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    from corpus.text import trafilatura_fast
     from corpus.text.extraction import Extracted, ExtractOptions, extract_html, shingle_f1
 
     htmls, bodies = pages()
@@ -55,11 +58,14 @@ def main() -> None:
         "fast": ExtractOptions(fast=True),
         "no_metadata": ExtractOptions(with_metadata=False),
         "fast, no_metadata": ExtractOptions(fast=True, with_metadata=False),
+        "no_metadata, stock": ExtractOptions(with_metadata=False),
     }
     extract_html(htmls[0], None, ExtractOptions())  # trafilatura's lazy resources
     print(f"{len(htmls)} pages of the article extraction benchmark")
     base = None
     for name, options in settings.items():
+        if name.endswith("stock"):
+            trafilatura_fast.uninstall()
         best = float("inf")
         for _ in range(args.rounds):
             t0 = time.process_time()

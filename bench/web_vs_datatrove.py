@@ -16,7 +16,7 @@ a ParquetWriter of the kept documents and one per filter for the removed ones (o
 them too). Ours: ``corpus run`` of the same stages on ``local[<tasks>]`` as a subprocess, so
 Python and JVM start-up count, writing every stage's kept and removed rows with manifests.
 Ours extracts no title and date here (``with_metadata: false``): datatrove's ``Trafilatura``
-step extracts none either (``trafilatura.extract``), and they cost 44 % more extraction CPU
+step extracts none either (``trafilatura.extract``), and they cost 36 % more extraction CPU
 (``bench/extract_settings.py``).
 
 Both wall times include start-up. docs/s divides the HTML 200 responses of the input (the same
