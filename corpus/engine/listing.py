@@ -11,6 +11,8 @@ shipped with the function (PySpark broadcasts a pickled function over 1 MB itsel
 
 from __future__ import annotations
 
+import gc
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,20 @@ TASKS_PER_CORE = 4
 of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, a cheap stage
 (a fastText score) about as much per 1,000-row piece, and four tasks a core still even out
 pieces of unequal cost. Output files are per piece either way."""
+
+
+_FROZEN: set[int] = set()
+
+
+def _freeze_once() -> None:
+    """After a Python worker's first task: one collection, then ``gc.freeze()``, so the models
+    and tables its batch functions loaded lazily (fastText, go-enry, a language's tokenizer ...)
+    are not walked again by the ``gc.collect()`` PySpark runs after every task (see
+    :func:`corpus.engine.daemon.preload`, which does the same for what the daemon preloads)."""
+    if os.getpid() not in _FROZEN:
+        _FROZEN.add(os.getpid())
+        gc.collect()
+        gc.freeze()
 
 
 def listing_map(
@@ -45,5 +61,6 @@ def listing_map(
         ids = [i for b in batches for i in b.column("id").to_pylist()]
         if ids:
             yield from fn(listing.take(pa.array(ids, pa.int64())).combine_chunks().to_batches()[0])
+        _freeze_once()
 
     return spark.range(0, rows, 1, max(1, min(tasks, rows))).mapInArrow(task, schema)
