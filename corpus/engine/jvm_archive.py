@@ -1,16 +1,17 @@
 """A class-data-sharing archive for the driver JVM, so Spark starts without reading and
 verifying its classes from the jars on every run.
 
-A Spark start loads about twenty thousand classes. JDK 17's dynamic AppCDS records the classes
-one run loaded (``-XX:ArchiveClassesAtExit``); later JVMs map that archive
-(``-XX:SharedArchiveFile``) instead. Measured on the 2-core machine, local[2], a session and
-two Python jobs: first job done 9.1 s → 6.2 s after the start, JVM CPU 13.0 → 8.2 s
-(``tests/engine/test_jvm_archive.py`` checks the archive is used, not the time).
+JDK 17's dynamic AppCDS records the classes one run loaded (``-XX:ArchiveClassesAtExit``);
+later JVMs map that archive (``-XX:SharedArchiveFile``) instead of loading them one by one.
+Measured on the 2-core machine, local[2], a session and two Python jobs, two runs each: first
+job done 8.4–9.2 s → 5.4–6.4 s after the start, JVM CPU 11.7–12.7 → 6.8–8.0 s; the web bench's
+Spark start-up 7.1–7.8 s → 4.2–4.4 s (``tests/engine/test_jvm_archive.py`` checks that the
+driver takes its classes from the archive, not the time).
 
 An archive only fits the JDK and jar files it was recorded with, so its file name is a digest
 of the ``java`` binary and of every jar in PySpark's ``jars`` folder (name, size, mtime): a new
 JDK or PySpark never maps a stale one. It is built on purpose, never by a run:
-``make setup`` runs ``python -m corpus.engine.jvm_archive`` (about 15 s, ~190 MB under
+``make setup`` runs ``python -m corpus.engine.jvm_archive`` (about 40 s, ~190 MB under
 ``$CORPUS_CACHE_DIR``, default ``~/.cache/corpus``). Runs use it when it is there; set
 ``CORPUS_JVM_ARCHIVE=0`` to start without it. Local and cluster drivers use it; executors on
 other machines do not.
