@@ -56,7 +56,21 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.UNICODE)  # the flags lxml's re:test compiles with
 
 
-class _DiscardBoilerplate:
+class _StandIn:
+    """An XPath's stand-in: the elements of ``_CANDIDATES(tree)`` that :meth:`matches`, in
+    document order, as a list (what calling an lxml ``XPath`` returns)."""
+
+    SHAPE: str
+    _CANDIDATES: XPath
+
+    def __call__(self, tree: HtmlElement) -> list[HtmlElement]:
+        return [el for el in self._CANDIDATES(tree) if self.matches(el)]
+
+    def matches(self, el: HtmlElement) -> bool:
+        raise NotImplementedError
+
+
+class _DiscardBoilerplate(_StandIn):
     """``OVERALL_DISCARD_XPATH[0]``: div/item/list/p/section/span elements marked as navigation,
     sharing, consent, footer, ads ... by ``id`` / ``class`` / ``role``."""
 
@@ -74,24 +88,20 @@ class _DiscardBoilerplate:
     def __init__(self, patterns: list[str]) -> None:
         self.id_or_class, self.id, self.cls = (_compile(p).search for p in patterns)
 
-    def __call__(self, tree: HtmlElement) -> list[HtmlElement]:
-        out = []
-        for el in self._CANDIDATES(tree):
-            get = el.get
-            role, component, ident, cls = get("role"), get("data-component"), get("id"), get("class")
-            if (
-                get("data-lp-replacement-content") is not None
-                or (role is not None and "nav" in role.replace("N", "n"))
-                or (component is not None and "MostPopularStories" in component)
-                or self.id_or_class(_first(el, "id", "class"))
-                or (ident is not None and self.id(ident))
-                or (cls is not None and self.cls(cls))
-            ):
-                out.append(el)
-        return out
+    def matches(self, el: HtmlElement) -> bool:
+        get = el.get
+        role, component, ident, cls = get("role"), get("data-component"), get("id"), get("class")
+        return bool(
+            get("data-lp-replacement-content") is not None
+            or (role is not None and "nav" in role.replace("N", "n"))
+            or (component is not None and "MostPopularStories" in component)
+            or self.id_or_class(_first(el, "id", "class"))
+            or (ident is not None and self.id(ident))
+            or (cls is not None and self.cls(cls))
+        )
 
 
-class _DiscardHidden:
+class _DiscardHidden(_StandIn):
     """``OVERALL_DISCARD_XPATH[1]``: hidden elements, comment titles and reply widgets."""
 
     SHAPE = (
@@ -105,22 +115,18 @@ class _DiscardHidden:
     def __init__(self, patterns: list[str]) -> None:
         self.id_or_style, self.id, self.cls = (_compile(p).search for p in patterns)
 
-    def __call__(self, tree: HtmlElement) -> list[HtmlElement]:
-        out = []
-        for el in self._CANDIDATES(tree):
-            get = el.get
-            cls, ident, style = get("class"), get("id"), get("style")
-            if (
-                cls == "comments-title"
-                or _first(el, "id", "class").startswith("reply-")
-                or self.id_or_style(_first(el, "id", "style"))
-                or (style is not None and ("display:none" in style or "display: none" in style))
-                or (ident is not None and self.id(ident))
-                or (cls is not None and self.cls(cls))
-                or get("aria-hidden") == "true"
-            ):
-                out.append(el)
-        return out
+    def matches(self, el: HtmlElement) -> bool:
+        get = el.get
+        cls, ident, style = get("class"), get("id"), get("style")
+        return bool(
+            cls == "comments-title"
+            or _first(el, "id", "class").startswith("reply-")
+            or self.id_or_style(_first(el, "id", "style"))
+            or (style is not None and ("display:none" in style or "display: none" in style))
+            or (ident is not None and self.id(ident))
+            or (cls is not None and self.cls(cls))
+            or get("aria-hidden") == "true"
+        )
 
 
 class _HashedStoplist(tuple):
@@ -137,7 +143,7 @@ class _HashedStoplist(tuple):
         return self._hash
 
 
-_STAND_INS: list[type] = [_DiscardBoilerplate, _DiscardHidden]
+_STAND_INS: list[type[_StandIn]] = [_DiscardBoilerplate, _DiscardHidden]
 _ORIGINAL: list[Callable] = list(getattr(xpaths, "OVERALL_DISCARD_XPATH", []))
 
 
