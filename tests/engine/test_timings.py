@@ -3,6 +3,7 @@ went, and the engine overhead is wall × cores over the per-document functions' 
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pyarrow as pa
@@ -85,6 +86,14 @@ def _burn(seconds: float) -> None:
         pass
 
 
+@pytest.fixture(autouse=True)
+def _unfreeze():
+    """daemon.preload() freezes the collector's view of this process: undo it after each test,
+    so later tests' garbage cycles are collected as usual."""
+    yield
+    gc.unfreeze()
+
+
 def test_daemon_preloads_the_pipelines_heavy_modules(monkeypatch):
     """The worker daemon imports what the pipeline's stages need, once, and skips a module
     that fails (the worker reports it with its task)."""
@@ -97,6 +106,8 @@ def test_daemon_preloads_the_pipelines_heavy_modules(monkeypatch):
     ]
     monkeypatch.setenv(daemon.PRELOAD_ENV, "json,no_such_module_h7,corpus.stages.langid")
     assert daemon.preload() == ["json", "corpus.stages.langid"]
+    # what it loaded is out of the collections PySpark runs after every task
+    assert gc.get_freeze_count() > 0
 
 
 def test_daemon_warms_the_tokenizers_before_forking(monkeypatch):
