@@ -60,7 +60,10 @@ def java_options() -> str:
     else ``""``."""
     if os.environ.get(ENV_OFF, "1") == "0":
         return ""
-    archive = path()
+    try:
+        archive = path()
+    except (OSError, RuntimeError, KeyError):  # no home folder, unreadable jars: start without
+        return ""
     return f"-XX:SharedArchiveFile={archive} {QUIET}" if archive is not None and archive.is_file() else ""
 
 
