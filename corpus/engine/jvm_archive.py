@@ -74,9 +74,9 @@ def _record(out: Path) -> None:
     import pyarrow as pa
     from pyspark import SparkContext
 
-    from corpus.engine.spark import LOG4J, get_spark
+    from corpus.engine.spark import LOG4J_OPTION, get_spark
 
-    options = f"-Dlog4j.configurationFile=file:{LOG4J} -XX:ArchiveClassesAtExit={out} {QUIET}"
+    options = f"{LOG4J_OPTION} -XX:ArchiveClassesAtExit={out} {QUIET}"
     spark = get_spark(
         "local[2]", conf={"spark.driver.extraJavaOptions": options}, app_name="corpus-jvm-archive"
     )

@@ -29,7 +29,8 @@ of consecutive pieces: a task costs tens of milliseconds of JVM and Python CPU, 
 pieces of unequal cost. Output files are per piece either way."""
 
 
-_FROZEN: set[int] = set()
+_FROZEN = 0
+"""Pid of the process that froze (a forked child inherits the value and freezes for itself)."""
 
 
 def _freeze_once() -> None:
@@ -37,8 +38,9 @@ def _freeze_once() -> None:
     and tables its batch functions loaded lazily (fastText, go-enry, a language's tokenizer ...)
     are not walked again by the ``gc.collect()`` PySpark runs after every task (see
     :func:`corpus.engine.daemon.preload`, which does the same for what the daemon preloads)."""
-    if os.getpid() not in _FROZEN:
-        _FROZEN.add(os.getpid())
+    global _FROZEN
+    if _FROZEN != os.getpid():
+        _FROZEN = os.getpid()
         gc.collect()
         gc.freeze()
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[*]"
 LOG4J = Path(__file__).with_name("log4j2.properties")
+LOG4J_OPTION = f"-Dlog4j.configurationFile=file:{LOG4J}"
+"""The JVM option that makes Spark log through :data:`LOG4J`."""
 
 
 def resolve_master(cli: str | None = None, spec: str | None = None) -> str:
@@ -150,8 +152,8 @@ def get_spark(
         # 32 paths) half a second on every read of a stage with many pieces.
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "4096",
         # the class archive `make setup` builds (engine/jvm_archive.py): Spark starts ~3 s sooner
-        "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J} {jvm_archive.java_options()}".strip(),
-        "spark.executor.extraJavaOptions": f"-Dlog4j.configurationFile=file:{LOG4J}",
+        "spark.driver.extraJavaOptions": f"{LOG4J_OPTION} {jvm_archive.java_options()}".strip(),
+        "spark.executor.extraJavaOptions": LOG4J_OPTION,
     }
     if preload:
         from corpus.engine import daemon, zygote

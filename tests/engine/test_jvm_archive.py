@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from corpus.engine import jvm_archive
-from corpus.engine.spark import LOG4J
+from corpus.engine.spark import LOG4J_OPTION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def test_a_built_archive_is_mapped_by_the_driver(tmp_path):
     if not archive.is_file():
         assert jvm_archive.build() == archive
     log = tmp_path / "classes.log"
-    base = f"-Dlog4j.configurationFile=file:{LOG4J} -Xlog:class+load=info:file={log}"
+    base = f"{LOG4J_OPTION} -Xlog:class+load=info:file={log}"
     env_options = jvm_archive.java_options()
     assert env_options.startswith(f"-XX:SharedArchiveFile={archive}")
     assert _classes_from_archive(log, f"{base} {env_options}") > 2000
