@@ -44,8 +44,10 @@ SECRET_MARKERS = (
     "eyJ",
 )
 """A literal every :data:`SECRETS` alternative contains: text without any of them cannot match,
-and substring search is ~30x cheaper than the alternation (which Python's ``re`` tries at every
-position)."""
+and searching for the literals is ~30x cheaper than the alternation (which Python's ``re`` tries
+at every position)."""
+_SECRET_MARKER = re.compile("|".join(map(re.escape, SECRET_MARKERS)))
+"""Any of :data:`SECRET_MARKERS`: one scan (about 25 % cheaper than a substring search each)."""
 PLACEHOLDERS = {"email": "<EMAIL>", "ip_address": "<IP_ADDRESS>", "secret": "<SECRET>"}
 
 
@@ -71,15 +73,16 @@ def _may_have_email(data: bytes) -> bool:
     return b"w@w" in data.translate(_EMAIL_BYTES)
 
 
+_IPV4_FOLDED = re.compile(rb"0\.0+\.0+\.0")
+
+
 def _may_have_ipv4(data: bytes) -> bool:
     r"""False when :data:`IPV4` cannot match: every match is four runs of 1-3 digits joined by
-    dots, so once digits become "0" and every run of them is folded into one "0", the text
-    holds "0.0.0.0". A non-ASCII byte counts as a digit (``\d`` matches other scripts'
-    digits, which are several bytes each)."""
-    folded = data.translate(_IPV4_BYTES)
-    while b"00" in folded:
-        folded = folded.replace(b"00", b"0")
-    return b"0.0.0.0" in folded
+    dots, so once every digit becomes "0" the text holds "0.0+.0+.0". A non-ASCII byte counts
+    as a digit (``\d`` matches other scripts' digits, which are several bytes each). The
+    regex over the translated bytes starts only where "0." is (a literal prefix ``re`` finds
+    with its fast search): about 7x cheaper than folding the runs of "0" with replaces."""
+    return _IPV4_FOLDED.search(data.translate(_IPV4_BYTES)) is not None
 
 
 _NUMBERING = re.compile(
@@ -118,7 +121,7 @@ def redact(text: str) -> tuple[str, Counter[str]]:
 
         return pattern.sub(repl, s)
 
-    if any(marker in text for marker in SECRET_MARKERS):
+    if _SECRET_MARKER.search(text):
         text = sub("secret", SECRETS, text)
     data = text.encode("utf-8", "surrogatepass")  # the prefilters: same result, ~10x cheaper
     if "@" in text and _may_have_email(data):

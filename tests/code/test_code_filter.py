@@ -148,8 +148,13 @@ def test_alnum_count_is_isalnum_count():
         "日本語テキスト_x",
         "e\u0301\u0660\u2167 \t\n",
         "x" * 3 + "!" * 5,
+        "a\ud800b\u00e9\u00a0\U0001d7d8!",  # lone surrogate, NBSP, a 4-byte digit
     ):
         assert cf.alnum_count(text) == sum(c.isalnum() for c in text), text
+    std = Path(sysconfig.get_paths()["stdlib"])
+    for p in sorted(std.rglob("*.py"))[::37]:
+        text = p.read_text("utf-8", "replace")
+        assert cf.alnum_count(text) == sum(c.isalnum() for c in text), p
 
 
 def test_every_secret_format_carries_a_marker():
@@ -187,6 +192,11 @@ def test_encoded_runs_equal_the_regex_on_real_and_planted_text():
         "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4E00, 0x4E08)) + "'\n",
         "s = '" + "".join(f"\\u{i:04x}" for i in range(0x4E00, 0x4E07)) + "'\n",  # 7 escapes
         "é" * 100 + b64 + "\ud800",
+        "b = b'" + "".join(f"\\x{i:02x}" for i in range(32)) + "'\n",  # \x escapes, no separator
+        "t = [" + ",".join(f"{i:02X}" for i in range(32)) + "]\n",  # commas only
+        "t = [\n" + "\n".join(f"\t0x{i:02x},\t" for i in range(32)) + "]\n",  # one a line
+        "t = [" + ", ".join(f"0x{i:02x}" for i in range(31)) + "]\n",  # one unit short
+        "  " * 40 + "dead beef cafe face bad fee " * 6,  # spaces and a-f words: no hex list
     ]
     hits = 0
     for text in texts + planted:
