@@ -179,6 +179,13 @@ def main() -> None:
         f"({files} files, {m['code_tier']['rows_kept']} tiered, {ours_s:.1f} s, {load()})"
     )
     print("ours per stage: " + ", ".join(f"{s} {m[s].get('seconds', 0):.1f} s" for s in m))
+    for s, man in m.items():  # where the cores' time went (corpus.engine.timings)
+        t = man.get("timings") or {}
+        print(
+            f"  {s}: per-document CPU {t.get('document_cpu_s', 0):.1f} s, writes {t.get('write_cpu_s', 0):.1f} s, "
+            f"rest {t.get('other_s', 0):.1f} core-s, wall {t.get('wall_s', 0):.1f} s"
+            + (f" (one pass with {', '.join(t['fused_with'])})" if t.get("fused_with") else "")
+        )
     print(f"ratio (loop time / ours): {loop_s / ours_s:.2f}x")
     spark.stop()
     shutil.rmtree(tmp, ignore_errors=True)
