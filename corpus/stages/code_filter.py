@@ -90,7 +90,9 @@ def encoded_runs(text: str) -> list[int]:
     passed = [b"\x01" * n in data.translate(table, gone) for table, gone, n in _ENCODED_RUNS]
     if not any(passed):
         return []
-    spans = sorted(m.span() for ok, rx in zip(passed, _ALPHABET_RUNS) if ok for m in rx.finditer(text))
+    spans = sorted(
+        m.span() for ok, rx in zip(passed, _ALPHABET_RUNS, strict=True) if ok for m in rx.finditer(text)
+    )
     windows: list[list[int]] = []
     for start, end in spans:
         if windows and start < windows[-1][1]:
