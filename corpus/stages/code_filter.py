@@ -184,12 +184,21 @@ def comment_ratio(text: str, lang: str) -> float | None:
     (C-family languages), or belongs to a Python string statement that opens a line with
     triple quotes (docstrings: StarCoder counts them as comments; counting ``#`` lines alone
     removed most docstring-documented Python as "no comments")."""
+    return _comment_ratio(text.splitlines(), lang)
+
+
+def _comment_ratio(lines: list[str], lang: str) -> float | None:
+    """:func:`comment_ratio` of a text's ``splitlines()`` (:func:`check` splits once for all rules)."""
     prefixes = LINE_COMMENTS.get(lang)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if prefixes is None or not lines:
+    if prefixes is None:
+        return None
+    lines = [ln for ln in map(str.strip, lines) if ln]
+    if not lines:
         return None
     comments = 0
     closing: str | None = None  # the delimiter that ends the block or docstring we are in
+    blocks = lang in BLOCK_COMMENT_LANGUAGES
+    python = lang == "Python"
     for ln in lines:
         if closing is not None:
             comments += 1
@@ -198,10 +207,10 @@ def comment_ratio(text: str, lang: str) -> float | None:
             continue
         if ln.startswith(prefixes):
             comments += 1
-            if lang in BLOCK_COMMENT_LANGUAGES and ln.startswith("/*") and "*/" not in ln[2:]:
+            if blocks and ln.startswith("/*") and "*/" not in ln[2:]:
                 closing = "*/"
             continue
-        if lang == "Python" and (m := DOCSTRING.match(ln)):
+        if python and (m := DOCSTRING.match(ln)):
             comments += 1
             quote = m.group(1)
             if quote not in ln[m.end() :]:
@@ -227,7 +236,7 @@ def check(text: str, lang: str | None, rules: Rules) -> str | None:
         return "code_filter:encoded_data"
     if lang in DATA_LANGUAGES and not rules.data_min_chars <= len(text) <= rules.data_max_chars:
         return "code_filter:data_size"
-    ratio = comment_ratio(text, lang or "")
+    ratio = _comment_ratio(lines, lang or "")
     if ratio is not None and not rules.min_comment_ratio <= ratio <= rules.max_comment_ratio:
         return "code_filter:comment_ratio"
     return None

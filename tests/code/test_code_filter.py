@@ -281,3 +281,53 @@ def test_redact_prefilters_change_nothing():
         assert got == _redact_unfiltered(text)
         changed += got[0] != text
     assert changed >= 5  # the comparison saw redactions, not only clean texts
+
+
+def _comment_ratio_line_by_line(text: str, lang: str) -> float | None:
+    """The rule as a plain state machine over the stripped non-blank lines (the reference)."""
+    prefixes = cf.LINE_COMMENTS.get(lang)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if prefixes is None or not lines:
+        return None
+    comments, closing = 0, None
+    for ln in lines:
+        if closing is not None:
+            comments += 1
+            if closing in ln:
+                closing = None
+            continue
+        if ln.startswith(prefixes):
+            comments += 1
+            if lang in cf.BLOCK_COMMENT_LANGUAGES and ln.startswith("/*") and "*/" not in ln[2:]:
+                closing = "*/"
+            continue
+        if lang == "Python" and (m := cf.DOCSTRING.match(ln)):
+            comments += 1
+            if m.group(1) not in ln[m.end() :]:
+                closing = m.group(1)
+    return comments / len(lines)
+
+
+def test_comment_ratio_equals_the_line_by_line_rule():
+    """On every 7th standard-library module (Python), every 40th C/C++ header and C file of the
+    venv (C, C++), and planted blocks: nested openers, docstrings holding ``#`` lines and
+    ``/*``, blocks closed on their first line, never closed, or closed mid-line."""
+    std = Path(sysconfig.get_paths()["stdlib"])
+    pure = Path(sysconfig.get_paths()["purelib"])
+    cases = [(p.read_text("utf-8", "replace"), "Python") for p in sorted(std.rglob("*.py"))[::7]]
+    c_files = sorted(pure.rglob("*.h"))[::40] + sorted(pure.rglob("*.c"))[::5]
+    cases += [(p.read_text("utf-8", "replace"), lang) for p in c_files for lang in ("C", "C++")]
+    planted = [
+        '"""Doc.\n# not a comment opener\n/* nor this */\n"""\nx = 1\n',
+        "r'''raw\nstill\n''' + y\n# c\nf\"\"\"one line\"\"\"\nz = '''x'''\n",
+        '# """ in a comment opens nothing\nx = 1\ny = 2\n"""\nnever closed\nz\n',
+        "/* a\n/* nested opener\n*/ int x;\n// c\n/* one line */ int y;\n/**/\nint z;\n",
+        "int a;\n/* open\n\n  to the end\n",
+        "/* x */ /* y\n z */\nint q;\n   \n\t// t\n",
+        "",
+        "\n\n  \n",
+    ]
+    cases += [(t, lang) for t in planted for lang in ("Python", "C", "Go", "Shell", "Lua", "Markdown")]
+    for text, lang in cases:
+        assert cf.comment_ratio(text, lang) == _comment_ratio_line_by_line(text, lang), (lang, text[:200])
+    assert len(cases) > 300
