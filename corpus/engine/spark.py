@@ -164,7 +164,8 @@ def get_spark(
         # files on the driver takes milliseconds, Spark's parallel listing job (default from
         # 32 paths) half a second on every read of a stage with many pieces.
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "4096",
-        # the class archive `make setup` builds (engine/jvm_archive.py): Spark starts ~3 s sooner
+        # C1-only JIT (DRIVER_JIT_OPTION) and the class archive `make setup` builds
+        # (engine/jvm_archive.py: Spark starts ~3 s sooner)
         "spark.driver.extraJavaOptions": " ".join(
             o for o in (LOG4J_OPTION, driver_jit_option(), jvm_archive.java_options()) if o
         ),
