@@ -283,35 +283,12 @@ def test_redact_prefilters_change_nothing():
     assert changed >= 5  # the comparison saw redactions, not only clean texts
 
 
-def _comment_ratio_line_by_line(text: str, lang: str) -> float | None:
-    """The rule as a plain state machine over the stripped non-blank lines (the reference)."""
-    prefixes = cf.LINE_COMMENTS.get(lang)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if prefixes is None or not lines:
-        return None
-    comments, closing = 0, None
-    for ln in lines:
-        if closing is not None:
-            comments += 1
-            if closing in ln:
-                closing = None
-            continue
-        if ln.startswith(prefixes):
-            comments += 1
-            if lang in cf.BLOCK_COMMENT_LANGUAGES and ln.startswith("/*") and "*/" not in ln[2:]:
-                closing = "*/"
-            continue
-        if lang == "Python" and (m := cf.DOCSTRING.match(ln)):
-            comments += 1
-            if m.group(1) not in ln[m.end() :]:
-                closing = m.group(1)
-    return comments / len(lines)
-
-
-def test_comment_ratio_equals_the_line_by_line_rule():
-    """On every 7th standard-library module (Python), every 40th C/C++ header and C file of the
-    venv (C, C++), and planted blocks: nested openers, docstrings holding ``#`` lines and
-    ``/*``, blocks closed on their first line, never closed, or closed mid-line."""
+def test_check_judges_the_comment_ratio_of_comment_ratio():
+    """``check`` hands its own line split to the comment rule: its verdict is the one
+    :func:`comment_ratio` gives, on every 7th standard-library module (Python), every 40th C/C++
+    header and every 5th C file of the venv (C, C++), and planted blocks and docstrings (nested
+    openers, ``#`` and ``/*`` inside docstrings, blocks closed on their first line, never
+    closed, or closed mid-line; blank and empty texts)."""
     std = Path(sysconfig.get_paths()["stdlib"])
     pure = Path(sysconfig.get_paths()["purelib"])
     cases = [(p.read_text("utf-8", "replace"), "Python") for p in sorted(std.rglob("*.py"))[::7]]
@@ -328,6 +305,28 @@ def test_comment_ratio_equals_the_line_by_line_rule():
         "\n\n  \n",
     ]
     cases += [(t, lang) for t in planted for lang in ("Python", "C", "Go", "Shell", "Lua", "Markdown")]
+    only_comments = cf.Rules(
+        header_lines=0,
+        max_line_length=10**9,
+        max_mean_line_length=1e9,
+        min_alnum_fraction=0.0,
+        max_encoded_fraction=2.0,
+        max_encoded_run=10**9,
+        data_min_chars=0,
+        data_max_chars=10**9,
+        min_comment_ratio=0.2,
+        max_comment_ratio=0.3,
+    )
+    verdicts = set()
     for text, lang in cases:
-        assert cf.comment_ratio(text, lang) == _comment_ratio_line_by_line(text, lang), (lang, text[:200])
-    assert len(cases) > 300
+        ratio = cf.comment_ratio(text, lang)
+        judged = ratio is not None and not 0.2 <= ratio <= 0.3
+        assert (cf.check(text, lang, only_comments) == "code_filter:comment_ratio") == judged, (
+            lang,
+            text[:200],
+        )
+        verdicts.add(judged)
+    assert verdicts == {True, False} and len(cases) > 300
+    assert cf.comment_ratio(planted[0], "Python") == 0.8  # the docstring's 4 lines of 5
+    assert cf.comment_ratio(planted[3], "C") == 6 / 7  # the nested opener closes with the first */
+    assert cf.comment_ratio(planted[4], "C") == 2 / 3  # never closed: to the end
