@@ -182,15 +182,14 @@ def main() -> None:
         f"({files} files, {m['code_tier']['rows_kept']} tiered, {ours_s:.1f} s, {load()})"
     )
     print("ours per stage: " + ", ".join(f"{s} {m[s].get('seconds', 0):.1f} s" for s in m))
-    for s, man in m.items():  # where the cores' time went (corpus.engine.timings)
-        t = man.get("timings") or {}
+    timed = {s: man.get("timings") or {} for s, man in m.items()}
+    for s, t in timed.items():  # where the cores' time went (corpus.engine.timings)
         print(
             f"  {s}: per-document CPU {t.get('document_cpu_s', 0):.1f} s, writes {t.get('write_cpu_s', 0):.1f} s, "
             f"rest {t.get('other_s', 0):.1f} core-s, wall {t.get('wall_s', 0):.1f} s"
             + (f" (one pass with {', '.join(t['fused_with'])})" if t.get("fused_with") else "")
         )
-    timed = [man.get("timings") or {} for man in m.values()]
-    floor = sum(t.get("document_cpu_s", 0) + t.get("write_cpu_s", 0) for t in timed) / 2
+    floor = sum(t.get("document_cpu_s", 0) + t.get("write_cpu_s", 0) for t in timed.values()) / 2
     print(
         f"floor on 2 cores (per-file work + writes, nothing else): {floor:.1f} s, "
         f"at most {loop_s / floor:.2f}x the loop"

@@ -6,8 +6,8 @@ CPU went to two places that are not the extraction algorithm itself:
 * jusText's ``classify_paragraphs`` looks its stoplist up through ``functools.lru_cache``, and
   trafilatura hands it a *tuple* of the 154,484 words of every jusText stoplist. A tuple does not
   keep its hash, so every call on a page that reaches jusText hashed all of it (3.5 ms a call):
-  about 12 % of extraction CPU on 1,201 sample and real pages. :class:`_HashedStoplist` is the same tuple with
-  its hash computed once, so the cache answers with the same frozenset.
+  about 12 % of extraction CPU on 1,201 sample and real pages. :class:`_HashedStoplist` is the
+  same tuple with its hash computed once, so the cache answers with the same frozenset.
 * ``OVERALL_DISCARD_XPATH`` (boilerplate by id / class / style, run on every page twice) makes
   libxml2 visit every element and call back into Python's ``re`` for each ``re:test``
   (lxml's EXSLT regex functions): about 0.4 ms and 1.0 ms a page. :class:`_DiscardBoilerplate`
